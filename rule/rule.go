@@ -55,6 +55,8 @@ const (
 	ErrInvalidAncestor
 	ErrBadVersion
 	ErrDoubleSpendInBlock
+	ErrOutputIndexRange
+	ErrSpendsLaterTx
 )
 
 var names = map[Code]string{
@@ -91,6 +93,8 @@ var names = map[Code]string{
 	ErrInvalidAncestor:     "invalid-ancestor",
 	ErrBadVersion:          "bad-version",
 	ErrDoubleSpendInBlock:  "double-spend-in-block",
+	ErrOutputIndexRange:    "output-index-out-of-range",
+	ErrSpendsLaterTx:       "spends-later-tx",
 }
 
 // String returns the rule's short kebab-case name, as used in logs, metrics and RPC errors.

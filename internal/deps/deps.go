@@ -18,8 +18,8 @@ import (
 	_ "github.com/spf13/cobra"
 	_ "github.com/syndtr/goleveldb/leveldb"
 	_ "github.com/tyler-smith/go-bip39"
+	_ "golang.org/x/crypto/argon2"
 	_ "golang.org/x/crypto/chacha20poly1305"
 	_ "golang.org/x/crypto/scrypt"
-	_ "golang.org/x/crypto/argon2"
 	_ "golang.org/x/sys/cpu"
 )

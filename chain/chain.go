@@ -1,0 +1,402 @@
+// Package chain is the full node's ledger: it validates blocks in layers
+// (context-free sanity, then against the parent's context, then against the
+// UTXO set), keeps an index of every valid block with its cumulative work,
+// follows the most-work chain, and reorganises onto a heavier branch by
+// disconnecting blocks with their undo data and connecting the new ones.
+//
+// State lives in a goleveldb store in which every connect and disconnect is
+// one atomic batch. The chain runs no goroutines of its own and reads no
+// clock: callers pass the current time to ProcessBlock.
+package chain
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"sort"
+	"sync"
+
+	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/opt"
+
+	"github.com/ledgerd/ledger/block"
+	"github.com/ledgerd/ledger/chaincfg"
+	"github.com/ledgerd/ledger/chainhash"
+	"github.com/ledgerd/ledger/headerchain"
+	"github.com/ledgerd/ledger/rule"
+)
+
+// ErrNotFound reports a block or transaction the chain does not have.
+var ErrNotFound = errors.New("not found")
+
+// ErrDuplicateBlock reports a block the chain already has.
+var ErrDuplicateBlock = errors.New("block already known")
+
+// status bits kept in a node's Flags and in its stored index entry.
+type status uint8
+
+const (
+	flagValid           = 1 << 0 // connected to the UTXO set successfully at least once
+	flagInvalid         = 1 << 1 // failed validation
+	flagInvalidAncestor = 1 << 2 // descends from a block that failed validation
+)
+
+// Options tune a Chain.
+type Options struct {
+	// SigWorkers is how many goroutines verify a block's signatures (0: one per CPU, 1: inline).
+	SigWorkers int
+	// MaxOrphans bounds the pool of blocks waiting for their parent (default 100).
+	MaxOrphans int
+	// Logger receives the chain's log lines (default slog.Default()).
+	Logger *slog.Logger
+	// NoSync skips fsync on writes; for benchmarks and tests only.
+	NoSync bool
+}
+
+// Chain is the validated block chain and its UTXO set. It is safe for concurrent use.
+type Chain struct {
+	mu         sync.RWMutex
+	params     *chaincfg.Params
+	store      *store
+	index      *headerchain.Index
+	tip        *headerchain.Node
+	main       []*headerchain.Node // main chain by height
+	orphans    *orphanPool
+	sigWorkers int
+	writeOpts  *opt.WriteOptions
+	log        *slog.Logger
+	reasons    map[chainhash.Hash]error
+}
+
+// Open opens (creating if needed) the chain store at path for the network params.
+// It reloads the block index, and if the store holds a heavier valid branch
+// than its tip (a reorg was interrupted), it finishes moving onto it.
+func Open(path string, params *chaincfg.Params, opts Options) (*Chain, error) {
+	st, err := openStore(path)
+	if err != nil {
+		return nil, err
+	}
+	if opts.MaxOrphans <= 0 {
+		opts.MaxOrphans = 100
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	c := &Chain{
+		params:     params,
+		store:      st,
+		index:      headerchain.NewIndex(params),
+		orphans:    newOrphanPool(opts.MaxOrphans),
+		sigWorkers: opts.SigWorkers,
+		writeOpts:  &opt.WriteOptions{Sync: !opts.NoSync},
+		log:        opts.Logger,
+	}
+	c.index.Eligible = func(n *headerchain.Node) bool { return n.Flags&(flagInvalid|flagInvalidAncestor) == 0 }
+	if err := c.load(); err != nil {
+		st.close()
+		return nil, err
+	}
+	if _, err := c.activateBestChain(); err != nil {
+		st.close()
+		return nil, err
+	}
+	return c, nil
+}
+
+// Close flushes and closes the store.
+func (c *Chain) Close() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.store.close()
+}
+
+// Params returns the network parameters of the chain.
+func (c *Chain) Params() *chaincfg.Params { return c.params }
+
+func (c *Chain) load() error {
+	genesis := c.index.Genesis()
+	tipHash, ok, err := c.store.tip()
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return c.initGenesis()
+	}
+	version, _, err := c.store.get([]byte(keyVersion))
+	if err != nil {
+		return err
+	}
+	if len(version) != 1 || version[0] != storeVersion {
+		return fmt.Errorf("%w: unsupported store version %v", ErrCorruptStore, version)
+	}
+	var entries []indexEntry
+	err = c.store.iterate([]byte{prefixIndex}, func(k, v []byte) error {
+		e, err := decodeIndexEntry(v)
+		if err != nil {
+			return err
+		}
+		entries = append(entries, e)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("load block index: %w", err)
+	}
+	sort.Slice(entries, func(i, j int) bool { return entries[i].height < entries[j].height })
+	for _, e := range entries {
+		if e.height == 0 {
+			if e.header.Hash() != genesis.Hash {
+				return fmt.Errorf("%w: store holds another network's genesis", ErrCorruptStore)
+			}
+			genesis.Flags = uint32(e.status)
+			continue
+		}
+		if _, err := c.index.AddTrusted(e.header, uint32(e.status)); err != nil {
+			return fmt.Errorf("%w: %w", ErrCorruptStore, err)
+		}
+	}
+	tip := c.index.Lookup(tipHash)
+	if tip == nil {
+		return fmt.Errorf("%w: tip %s not in the block index", ErrCorruptStore, tipHash)
+	}
+	c.setTip(tip)
+	c.index.RecomputeBest()
+	c.log.Info("chain loaded", "height", tip.Height, "tip", tip.Hash, "blocks", c.index.Len())
+	return nil
+}
+
+func (c *Chain) initGenesis() error {
+	g := c.params.Genesis()
+	node := c.index.Genesis()
+	node.Flags = flagValid
+	batch := new(leveldb.Batch)
+	batch.Put([]byte(keyVersion), []byte{storeVersion})
+	batch.Put(key(prefixBlock, node.Hash[:]), g.Encode())
+	c.putIndex(batch, node, node.Flags)
+	batch.Put(key(prefixHeight, be64(0)), node.Hash[:])
+	batch.Put([]byte(keyTip), node.Hash[:])
+	if err := c.store.db.Write(batch, c.writeOpts); err != nil {
+		return fmt.Errorf("write genesis: %w", err)
+	}
+	c.setTip(node)
+	return nil
+}
+
+func (c *Chain) putIndex(batch *leveldb.Batch, n *headerchain.Node, flags uint32) {
+	e := indexEntry{header: n.Header, height: n.Height, status: status(flags), work: n.Work}
+	batch.Put(key(prefixIndex, n.Hash[:]), e.encode())
+}
+
+// setTip records n as the connected tip and rebuilds the by-height view of the main chain.
+func (c *Chain) setTip(n *headerchain.Node) {
+	if uint64(len(c.main)) > n.Height+1 {
+		for i := n.Height + 1; i < uint64(len(c.main)); i++ {
+			c.main[i] = nil
+		}
+		c.main = c.main[:n.Height+1]
+	}
+	for len(c.main) < int(n.Height)+1 {
+		c.main = append(c.main, nil)
+	}
+	for it := n; it != nil && c.main[it.Height] != it; it = it.Parent {
+		c.main[it.Height] = it
+	}
+	c.tip = n
+}
+
+// Change is one step of the main chain moving: a block connected at the tip
+// or disconnected from it. The mempool and wallets replay changes in order.
+type Change struct {
+	Block     *block.Block
+	Height    uint64
+	Connected bool
+}
+
+// Result tells what processing a block did.
+type Result struct {
+	Hash chainhash.Hash
+	// MainChain is true when the block is on the main chain afterwards.
+	MainChain bool
+	// Changes lists the main chain's steps, in order; empty when the tip did not move.
+	Changes []Change
+	// Accepted lists the hashes of blocks added to the index, including orphans this block completed.
+	Accepted []chainhash.Hash
+}
+
+// ProcessBlock validates b and adds it to the chain, reorganising when its
+// branch has more work than the tip, and connects any orphans waiting for it.
+// now is the current Unix time, for the future-drift rule.
+//
+// A block whose parent is unknown is held in the orphan pool and reported
+// with rule.ErrUnknownParent, so the caller can ask peers for the parent.
+func (c *Chain) ProcessBlock(b *block.Block, now int64) (*Result, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	hash := b.Hash()
+	res := &Result{Hash: hash}
+	if err := c.acceptBlock(b, hash, now); err != nil {
+		return res, err
+	}
+	res.Accepted = append(res.Accepted, hash)
+	for queue := []chainhash.Hash{hash}; len(queue) > 0; queue = queue[1:] {
+		for _, child := range c.orphans.takeChildren(queue[0]) {
+			ch := child.Hash()
+			if err := c.acceptBlock(child, ch, now); err != nil {
+				c.log.Debug("orphan rejected", "block", ch, "err", err)
+				continue
+			}
+			res.Accepted = append(res.Accepted, ch)
+			queue = append(queue, ch)
+		}
+	}
+	changes, err := c.activateBestChain()
+	res.Changes = changes
+	if n := c.index.Lookup(hash); n != nil {
+		res.MainChain = n.IsAncestorOf(c.tip)
+	}
+	if err != nil {
+		return res, err
+	}
+	if n := c.index.Lookup(hash); n != nil && n.Flags&(flagInvalid|flagInvalidAncestor) != 0 {
+		return res, c.invalidReason(hash)
+	}
+	return res, nil
+}
+
+// acceptBlock runs the checks that do not need the UTXO set and stores the
+// block in the index. It does not move the tip.
+func (c *Chain) acceptBlock(b *block.Block, hash chainhash.Hash, now int64) error {
+	if n := c.index.Lookup(hash); n != nil {
+		if n.Flags&(flagInvalid|flagInvalidAncestor) != 0 {
+			return rule.Errorf(rule.ErrInvalidAncestor, "block %s is known to be invalid", hash)
+		}
+		return fmt.Errorf("block %s: %w", hash, ErrDuplicateBlock)
+	}
+	if c.orphans.has(hash) {
+		return fmt.Errorf("orphan block %s: %w", hash, ErrDuplicateBlock)
+	}
+	if err := CheckBlockSanity(c.params, b); err != nil {
+		return fmt.Errorf("block %s: %w", hash, err)
+	}
+	parent := c.index.Lookup(b.Header.Prev)
+	if parent == nil {
+		c.orphans.add(b, hash)
+		return rule.Errorf(rule.ErrUnknownParent, "block %s: parent %s not known; held as orphan", hash, b.Header.Prev)
+	}
+	if parent.Flags&(flagInvalid|flagInvalidAncestor) != 0 {
+		return rule.Errorf(rule.ErrInvalidAncestor, "block %s descends from invalid block %s", hash, parent.Hash)
+	}
+	if cb := b.Txs[0].Coinbase; cb.Height != parent.Height+1 {
+		return rule.Errorf(rule.ErrBadCoinbaseHeight, "block %s: coinbase height %d at height %d", hash, cb.Height, parent.Height+1)
+	}
+	node, _, err := c.index.Add(&b.Header, now)
+	if err != nil {
+		return fmt.Errorf("block %s: %w", hash, err)
+	}
+	batch := new(leveldb.Batch)
+	batch.Put(key(prefixBlock, hash[:]), b.Encode())
+	c.putIndex(batch, node, node.Flags)
+	if err := c.store.db.Write(batch, c.writeOpts); err != nil {
+		return fmt.Errorf("store block %s: %w", hash, err)
+	}
+	return nil
+}
+
+// activateBestChain moves the tip onto the most-work valid branch, one
+// atomic connect or disconnect at a time. A block that fails to connect is
+// marked invalid with its descendants, and the best branch is chosen again:
+// that is the valid part of the failed branch if it has more work than the
+// old tip, or the old tip otherwise (first seen wins ties).
+func (c *Chain) activateBestChain() ([]Change, error) {
+	var changes []Change
+	for attempts := 0; c.index.Best() != c.tip; attempts++ {
+		if attempts > 1000 {
+			return changes, fmt.Errorf("activate best chain: no progress after %d attempts", attempts)
+		}
+		target := c.index.Best()
+		fork := headerchain.FindFork(c.tip, target)
+		for c.tip != fork {
+			ch, err := c.disconnectTip()
+			if err != nil {
+				return changes, err
+			}
+			changes = append(changes, ch)
+		}
+		var path []*headerchain.Node
+		for n := target; n != fork; n = n.Parent {
+			path = append(path, n)
+		}
+		for i := len(path) - 1; i >= 0; i-- {
+			ch, err := c.connectTip(path[i])
+			if err != nil {
+				var re *rule.Error
+				if !errors.As(err, &re) {
+					return changes, err
+				}
+				c.log.Warn("block failed to connect", "block", path[i].Hash, "height", path[i].Height, "err", err)
+				if err := c.markInvalid(path[i], err); err != nil {
+					return changes, err
+				}
+				break
+			}
+			changes = append(changes, ch)
+		}
+	}
+	return changes, nil
+}
+
+func (c *Chain) connectTip(n *headerchain.Node) (Change, error) {
+	b, err := c.store.block(n.Hash)
+	if err != nil {
+		return Change{}, err
+	}
+	batch, err := c.checkConnect(b, n)
+	if err != nil {
+		return Change{}, fmt.Errorf("connect block %s at height %d: %w", n.Hash, n.Height, err)
+	}
+	if err := c.store.db.Write(batch, c.writeOpts); err != nil {
+		return Change{}, fmt.Errorf("connect block %s: write: %w", n.Hash, err)
+	}
+	n.Flags |= flagValid
+	c.setTip(n)
+	return Change{Block: b, Height: n.Height, Connected: true}, nil
+}
+
+func (c *Chain) disconnectTip() (Change, error) {
+	n := c.tip
+	if n.Parent == nil {
+		return Change{}, errors.New("disconnect: cannot disconnect the genesis block")
+	}
+	b, err := c.store.block(n.Hash)
+	if err != nil {
+		return Change{}, err
+	}
+	batch, err := c.disconnectBatch(b, n)
+	if err != nil {
+		return Change{}, fmt.Errorf("disconnect block %s: %w", n.Hash, err)
+	}
+	if err := c.store.db.Write(batch, c.writeOpts); err != nil {
+		return Change{}, fmt.Errorf("disconnect block %s: write: %w", n.Hash, err)
+	}
+	c.setTip(n.Parent)
+	return Change{Block: b, Height: n.Height, Connected: false}, nil
+}
+
+// markInvalid flags n invalid and every descendant as having an invalid
+// ancestor, persists the flags, and picks the best eligible tip again.
+func (c *Chain) markInvalid(n *headerchain.Node, cause error) error {
+	batch := new(leveldb.Batch)
+	n.Flags |= flagInvalid
+	c.putIndex(batch, n, n.Flags)
+	c.index.Walk(func(d *headerchain.Node) {
+		if d != n && d.Height > n.Height && d.Ancestor(n.Height) == n {
+			d.Flags |= flagInvalidAncestor
+			c.putIndex(batch, d, d.Flags)
+		}
+	})
+	if err := c.store.db.Write(batch, c.writeOpts); err != nil {
+		return fmt.Errorf("mark block %s invalid: %w", n.Hash, err)
+	}
+	c.invalid(n.Hash, cause)
+	c.index.RecomputeBest()
+	return nil
+}

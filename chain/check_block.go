@@ -1,0 +1,79 @@
+package chain
+
+import (
+	"errors"
+
+	"github.com/ledgerd/ledger/block"
+	"github.com/ledgerd/ledger/chaincfg"
+	"github.com/ledgerd/ledger/chainhash"
+	"github.com/ledgerd/ledger/headerchain"
+	"github.com/ledgerd/ledger/internal/wire"
+	"github.com/ledgerd/ledger/rule"
+	"github.com/ledgerd/ledger/tx"
+)
+
+// DecodeBlock parses a block received from outside and maps decoding failures
+// to rule errors: ErrNonCanonical for a value in a non-canonical form and
+// ErrMalformed for anything else that is not a block.
+func DecodeBlock(data []byte) (*block.Block, error) {
+	b, err := block.Decode(data)
+	if err != nil {
+		if errors.Is(err, wire.ErrNonCanonical) {
+			return nil, rule.Errorf(rule.ErrNonCanonical, "%v", err)
+		}
+		return nil, rule.Errorf(rule.ErrMalformed, "%v", err)
+	}
+	return b, nil
+}
+
+// DecodeTx parses a transaction received from outside, mapping failures to rule errors as DecodeBlock does.
+func DecodeTx(data []byte) (*tx.Tx, error) {
+	t, err := tx.Decode(data)
+	if err != nil {
+		if errors.Is(err, wire.ErrNonCanonical) {
+			return nil, rule.Errorf(rule.ErrNonCanonical, "%v", err)
+		}
+		return nil, rule.Errorf(rule.ErrMalformed, "%v", err)
+	}
+	return t, nil
+}
+
+// CheckBlockSanity applies the rules a block must meet on its own: proof of
+// work for the difficulty it claims, a coinbase first and only first, sane
+// transactions, a Merkle root that matches, no transaction twice, and a size
+// within the limit.
+func CheckBlockSanity(p *chaincfg.Params, b *block.Block) error {
+	hash := b.Hash()
+	if err := headerchain.CheckProofOfWork(&b.Header, hash); err != nil {
+		return err
+	}
+	if len(b.Txs) == 0 {
+		return rule.Errorf(rule.ErrNoTransactions, "block %s has no transactions", hash)
+	}
+	if size := b.Size(); size > p.MaxBlockSize {
+		return rule.Errorf(rule.ErrBlockTooLarge, "block is %d bytes, limit %d", size, p.MaxBlockSize)
+	}
+	if !b.Txs[0].IsCoinbase() {
+		return rule.Errorf(rule.ErrFirstNotCoinbase, "first transaction is not a coinbase")
+	}
+	for i, t := range b.Txs[1:] {
+		if t.IsCoinbase() {
+			return rule.Errorf(rule.ErrMultipleCoinbases, "transaction %d is a second coinbase", i+1)
+		}
+	}
+	seen := make(map[chainhash.Hash]struct{}, len(b.Txs))
+	for i, t := range b.Txs {
+		if err := tx.CheckSanity(t); err != nil {
+			return err
+		}
+		id := t.ID()
+		if _, dup := seen[id]; dup {
+			return rule.Errorf(rule.ErrDuplicateTx, "transaction %d (%s) appears twice", i, id)
+		}
+		seen[id] = struct{}{}
+	}
+	if root := block.ComputeMerkleRoot(b.Txs); root != b.Header.MerkleRoot {
+		return rule.Errorf(rule.ErrBadMerkleRoot, "merkle root %s, header says %s", root, b.Header.MerkleRoot)
+	}
+	return nil
+}

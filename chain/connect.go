@@ -1,0 +1,227 @@
+package chain
+
+import (
+	"fmt"
+
+	"github.com/syndtr/goleveldb/leveldb"
+
+	"github.com/ledgerd/ledger/block"
+	"github.com/ledgerd/ledger/chainhash"
+	"github.com/ledgerd/ledger/headerchain"
+	"github.com/ledgerd/ledger/rule"
+	"github.com/ledgerd/ledger/tx"
+)
+
+// blockInputs is the InputSource of a block being connected: the UTXO set
+// at its parent plus what earlier transactions of the block created and spent.
+type blockInputs struct {
+	c         *Chain
+	v         *view
+	positions map[chainhash.Hash]int
+	current   int
+}
+
+func (s *blockInputs) LookupUTXO(op tx.OutPoint) (*UTXO, error) { return s.v.lookup(op) }
+
+func (s *blockInputs) MissingInput(op tx.OutPoint) error {
+	if s.v.spent[op] {
+		return rule.Errorf(rule.ErrDoubleSpendInBlock, "output %s:%d is spent twice in the block", op.TxID, op.Index)
+	}
+	if pos, ok := s.positions[op.TxID]; ok {
+		if pos >= s.current {
+			return rule.Errorf(rule.ErrSpendsLaterTx, "spends %s:%d, created by a later transaction of the block", op.TxID, op.Index)
+		}
+		return rule.Errorf(rule.ErrOutputIndexRange, "spends %s:%d; that transaction has fewer outputs", op.TxID, op.Index)
+	}
+	return s.c.explainMissing(op)
+}
+
+// explainMissing classifies an outpoint absent from the UTXO set using the tx index.
+func (c *Chain) explainMissing(op tx.OutPoint) error {
+	v, ok, err := c.store.get(key(prefixTx, op.TxID[:]))
+	if err != nil {
+		return fmt.Errorf("look up tx %s: %w", op.TxID, err)
+	}
+	if !ok {
+		return rule.Errorf(rule.ErrMissingInput, "spends %s:%d, which does not exist", op.TxID, op.Index)
+	}
+	loc, err := decodeTxLocation(v)
+	if err != nil {
+		return err
+	}
+	if op.Index >= loc.NumOutputs {
+		return rule.Errorf(rule.ErrOutputIndexRange, "spends %s:%d; that transaction has %d outputs", op.TxID, op.Index, loc.NumOutputs)
+	}
+	return rule.Errorf(rule.ErrSpentInput, "spends %s:%d, which is already spent", op.TxID, op.Index)
+}
+
+// checkConnect validates b, whose header is node, against the UTXO set at its
+// parent (the current tip) and returns the batch that connects it.
+func (c *Chain) checkConnect(b *block.Block, node *headerchain.Node) (*leveldb.Batch, error) {
+	if cb := b.Txs[0].Coinbase; cb.Height != node.Height {
+		return nil, rule.Errorf(rule.ErrBadCoinbaseHeight, "coinbase height %d in block at height %d", cb.Height, node.Height)
+	}
+	ids := make([]chainhash.Hash, len(b.Txs))
+	positions := make(map[chainhash.Hash]int, len(b.Txs))
+	for i, t := range b.Txs {
+		ids[i] = t.ID()
+		positions[ids[i]] = i
+	}
+	src := &blockInputs{c: c, v: newView(c.store), positions: positions}
+	var undo undoData
+	var jobs []sigJob
+	var fees int64
+	spentKeys := make([][][32]byte, len(b.Txs))
+	for i, t := range b.Txs {
+		src.current = i
+		if i > 0 {
+			fee, prevOuts, err := CheckTxInputs(c.params, t, src, node.Height)
+			if err != nil {
+				return nil, fmt.Errorf("tx %d (%s): %w", i, ids[i], err)
+			}
+			if fees += fee; fees > tx.MaxMoney {
+				return nil, rule.Errorf(rule.ErrTotalOverflow, "fees total more than the money supply")
+			}
+			txJobs, err := signatureJobs(c.params.Name, t, prevOuts, i)
+			if err != nil {
+				return nil, err
+			}
+			jobs = append(jobs, txJobs...)
+			for _, in := range t.Inputs {
+				if _, created := src.v.added[in.Prev]; !created {
+					undo = append(undo, spentOutput{OutPoint: in.Prev, UTXO: mustLookup(src.v, in.Prev)})
+				}
+				src.v.spend(in.Prev)
+			}
+			for _, po := range prevOuts {
+				spentKeys[i] = append(spentKeys[i], po.PubKey)
+			}
+		}
+		src.v.add(t, ids[i], node.Height)
+	}
+	coinbaseOut, _ := b.Txs[0].OutputTotal()
+	if limit := c.params.Subsidy(node.Height) + fees; coinbaseOut > limit {
+		return nil, rule.Errorf(rule.ErrBadCoinbaseValue, "coinbase pays %d, subsidy plus fees is %d", coinbaseOut, limit)
+	}
+	if err := verifySignatures(jobs, c.sigWorkers); err != nil {
+		return nil, err
+	}
+	return c.connectBatch(b, node, ids, src.v, undo, spentKeys), nil
+}
+
+// mustLookup returns the base UTXO for op, which CheckTxInputs has just found.
+func mustLookup(v *view, op tx.OutPoint) UTXO {
+	u, _ := v.base.utxo(op)
+	if u == nil {
+		return UTXO{}
+	}
+	return *u
+}
+
+func (c *Chain) connectBatch(b *block.Block, node *headerchain.Node, ids []chainhash.Hash, v *view, undo undoData, spentKeys [][][32]byte) *leveldb.Batch {
+	batch := new(leveldb.Batch)
+	for _, op := range v.ordered {
+		if v.spent[op] {
+			continue
+		}
+		u := v.added[op]
+		batch.Put(outpointKey(prefixUTXO, op), u.encode())
+		batch.Put(addrUTXOKey(u.Output.PubKey, op), nil)
+	}
+	for _, s := range undo {
+		batch.Delete(outpointKey(prefixUTXO, s.OutPoint))
+		batch.Delete(addrUTXOKey(s.UTXO.Output.PubKey, s.OutPoint))
+	}
+	for i, t := range b.Txs {
+		loc := txLocation{Block: node.Hash, Position: uint32(i), NumOutputs: uint32(len(t.Outputs))}
+		batch.Put(key(prefixTx, ids[i][:]), loc.encode())
+		for _, pub := range touchedKeys(t, spentKeys[i]) {
+			batch.Put(addrHistoryKey(pub, node.Height, ids[i]), nil)
+		}
+	}
+	batch.Put(key(prefixUndo, node.Hash[:]), undo.encode())
+	batch.Put(key(prefixHeight, be64(node.Height)), node.Hash[:])
+	batch.Put([]byte(keyTip), node.Hash[:])
+	c.putIndex(batch, node, node.Flags|flagValid)
+	return batch
+}
+
+// touchedKeys lists, without repeats, the keys a transaction pays or spends from.
+func touchedKeys(t *tx.Tx, spent [][32]byte) [][32]byte {
+	seen := map[[32]byte]bool{}
+	var out [][32]byte
+	add := func(k [32]byte) {
+		if !seen[k] {
+			seen[k] = true
+			out = append(out, k)
+		}
+	}
+	for _, k := range spent {
+		add(k)
+	}
+	for _, o := range t.Outputs {
+		add(o.PubKey)
+	}
+	return out
+}
+
+func addrUTXOKey(pub [32]byte, op tx.OutPoint) []byte {
+	return key(prefixAddrUTX, pub[:], op.TxID[:], be32(op.Index))
+}
+
+func addrHistoryKey(pub [32]byte, height uint64, id chainhash.Hash) []byte {
+	return key(prefixAddrTx, pub[:], be64(height), id[:])
+}
+
+// disconnectBatch returns the batch that undoes the tip block b (node) using its undo data.
+func (c *Chain) disconnectBatch(b *block.Block, node *headerchain.Node) (*leveldb.Batch, error) {
+	v, ok, err := c.store.get(key(prefixUndo, node.Hash[:]))
+	if err != nil {
+		return nil, fmt.Errorf("read undo data of %s: %w", node.Hash, err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("%w: no undo data for main-chain block %s", ErrCorruptStore, node.Hash)
+	}
+	undo, err := decodeUndo(v)
+	if err != nil {
+		return nil, err
+	}
+	// Keys of every output the block's inputs may spend: from the undo data, or created in the block itself.
+	spentBy := make(map[tx.OutPoint][32]byte, len(undo))
+	for _, s := range undo {
+		spentBy[s.OutPoint] = s.UTXO.Output.PubKey
+	}
+	for _, t := range b.Txs {
+		id := t.ID()
+		for i, o := range t.Outputs {
+			spentBy[tx.OutPoint{TxID: id, Index: uint32(i)}] = o.PubKey
+		}
+	}
+	batch := new(leveldb.Batch)
+	for _, t := range b.Txs {
+		id := t.ID()
+		for i, o := range t.Outputs {
+			op := tx.OutPoint{TxID: id, Index: uint32(i)}
+			batch.Delete(outpointKey(prefixUTXO, op))
+			batch.Delete(addrUTXOKey(o.PubKey, op))
+		}
+		batch.Delete(key(prefixTx, id[:]))
+		var spent [][32]byte
+		for _, in := range t.Inputs {
+			if k, ok := spentBy[in.Prev]; ok {
+				spent = append(spent, k)
+			}
+		}
+		for _, pub := range touchedKeys(t, spent) {
+			batch.Delete(addrHistoryKey(pub, node.Height, id))
+		}
+	}
+	for _, s := range undo {
+		batch.Put(outpointKey(prefixUTXO, s.OutPoint), s.UTXO.encode())
+		batch.Put(addrUTXOKey(s.UTXO.Output.PubKey, s.OutPoint), nil)
+	}
+	batch.Delete(key(prefixUndo, node.Hash[:]))
+	batch.Delete(key(prefixHeight, be64(node.Height)))
+	batch.Put([]byte(keyTip), node.Parent.Hash[:])
+	return batch, nil
+}

@@ -1,0 +1,296 @@
+package chain
+
+import (
+	"crypto/sha256"
+	"fmt"
+	"math/big"
+
+	"github.com/ledgerd/ledger/block"
+	"github.com/ledgerd/ledger/chainhash"
+	"github.com/ledgerd/ledger/headerchain"
+	"github.com/ledgerd/ledger/merkle"
+	"github.com/ledgerd/ledger/pow"
+	"github.com/ledgerd/ledger/tx"
+)
+
+// TipInfo describes the main chain's tip.
+type TipInfo struct {
+	Hash       chainhash.Hash
+	Height     uint64
+	Work       *big.Int
+	Header     block.Header
+	MedianTime int64
+	// NextDifficulty is the difficulty the next block must carry.
+	NextDifficulty pow.Difficulty
+}
+
+// Tip returns the main chain's tip.
+func (c *Chain) Tip() TipInfo {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	t := c.tip
+	return TipInfo{
+		Hash: t.Hash, Height: t.Height, Work: new(big.Int).Set(t.Work), Header: t.Header,
+		MedianTime:     t.MedianTimePast(),
+		NextDifficulty: c.params.RequiredDifficulty(t.Height, t.Header.Time, headerchain.AnchorTime(t)),
+	}
+}
+
+// BlockInfo places a stored block: its height and how many main-chain blocks confirm it.
+type BlockInfo struct {
+	Hash          chainhash.Hash
+	Height        uint64
+	Header        block.Header
+	MainChain     bool
+	Confirmations uint64 // 0 when not on the main chain
+}
+
+func (c *Chain) infoOf(n *headerchain.Node) BlockInfo {
+	bi := BlockInfo{Hash: n.Hash, Height: n.Height, Header: n.Header}
+	if n.Height < uint64(len(c.main)) && c.main[n.Height] == n {
+		bi.MainChain = true
+		bi.Confirmations = c.tip.Height - n.Height + 1
+	}
+	return bi
+}
+
+// BlockByHash returns a stored block and where it is.
+func (c *Chain) BlockByHash(h chainhash.Hash) (*block.Block, BlockInfo, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	n := c.index.Lookup(h)
+	if n == nil {
+		return nil, BlockInfo{}, fmt.Errorf("block %s: %w", h, ErrNotFound)
+	}
+	b, err := c.store.block(h)
+	if err != nil {
+		return nil, BlockInfo{}, err
+	}
+	return b, c.infoOf(n), nil
+}
+
+// HashAtHeight returns the hash of the main-chain block at height.
+func (c *Chain) HashAtHeight(height uint64) (chainhash.Hash, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if height >= uint64(len(c.main)) {
+		return chainhash.Hash{}, fmt.Errorf("height %d above tip %d: %w", height, c.tip.Height, ErrNotFound)
+	}
+	return c.main[height].Hash, nil
+}
+
+// HasBlock reports whether the chain has the block (valid or not) or holds it as an orphan.
+func (c *Chain) HasBlock(h chainhash.Hash) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.index.Lookup(h) != nil || c.orphans.has(h)
+}
+
+// OrphanRoot returns the hash of the earliest missing ancestor of orphan h.
+func (c *Chain) OrphanRoot(h chainhash.Hash) chainhash.Hash {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.orphans.root(h)
+}
+
+// OrphanCount returns how many blocks wait in the orphan pool.
+func (c *Chain) OrphanCount() int {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.orphans.len()
+}
+
+// Locator returns a block locator for the main chain's tip.
+func (c *Chain) Locator() []chainhash.Hash {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return headerchain.Locator(c.tip)
+}
+
+// HeadersAfter returns up to max main-chain headers following the first
+// locator hash found on the main chain (the genesis when none is), stopping
+// after stop if it is met.
+func (c *Chain) HeadersAfter(locator []chainhash.Hash, stop chainhash.Hash, max int) []block.Header {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	start := uint64(0)
+	for _, h := range locator {
+		if n := c.index.Lookup(h); n != nil && n.IsAncestorOf(c.tip) {
+			start = n.Height
+			break
+		}
+	}
+	var out []block.Header
+	for h := start + 1; h <= c.tip.Height && len(out) < max; h++ {
+		n := c.main[h]
+		out = append(out, n.Header)
+		if n.Hash == stop {
+			break
+		}
+	}
+	return out
+}
+
+// TxInfo places a main-chain transaction.
+type TxInfo struct {
+	Block    BlockInfo
+	Position int
+}
+
+// TxByID returns a transaction of the main chain and where it is.
+func (c *Chain) TxByID(id chainhash.Hash) (*tx.Tx, TxInfo, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	b, info, err := c.txLocked(id)
+	if err != nil {
+		return nil, TxInfo{}, err
+	}
+	return b.Txs[info.Position], info, nil
+}
+
+func (c *Chain) txLocked(id chainhash.Hash) (*block.Block, TxInfo, error) {
+	v, ok, err := c.store.get(key(prefixTx, id[:]))
+	if err != nil {
+		return nil, TxInfo{}, fmt.Errorf("look up tx %s: %w", id, err)
+	}
+	if !ok {
+		return nil, TxInfo{}, fmt.Errorf("tx %s: %w", id, ErrNotFound)
+	}
+	loc, err := decodeTxLocation(v)
+	if err != nil {
+		return nil, TxInfo{}, err
+	}
+	b, err := c.store.block(loc.Block)
+	if err != nil {
+		return nil, TxInfo{}, err
+	}
+	n := c.index.Lookup(loc.Block)
+	if n == nil || int(loc.Position) >= len(b.Txs) {
+		return nil, TxInfo{}, fmt.Errorf("%w: tx index entry for %s points nowhere", ErrCorruptStore, id)
+	}
+	return b, TxInfo{Block: c.infoOf(n), Position: int(loc.Position)}, nil
+}
+
+// TxProof is a main-chain transaction with the Merkle proof that its block's header commits to it.
+type TxProof struct {
+	Tx    *tx.Tx
+	Block BlockInfo
+	Proof merkle.Proof
+}
+
+// MerkleProof returns the transaction id, its block and the proof of inclusion.
+func (c *Chain) MerkleProof(id chainhash.Hash) (*TxProof, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	b, info, err := c.txLocked(id)
+	if err != nil {
+		return nil, err
+	}
+	proof, err := merkle.BuildProof(block.MerkleLeaves(b.Txs), info.Position)
+	if err != nil {
+		return nil, fmt.Errorf("build proof for %s: %w", id, err)
+	}
+	return &TxProof{Tx: b.Txs[info.Position], Block: info.Block, Proof: proof}, nil
+}
+
+// LookupUTXO returns the unspent output op of the main chain, or nil. It
+// makes the Chain an InputSource for transactions spending confirmed outputs.
+func (c *Chain) LookupUTXO(op tx.OutPoint) (*UTXO, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.store.utxo(op)
+}
+
+// MissingInput explains, as a rule error, why op is not in the UTXO set.
+func (c *Chain) MissingInput(op tx.OutPoint) error {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.explainMissing(op)
+}
+
+// KeyUTXO is an unspent output paying to a key, with its outpoint.
+type KeyUTXO struct {
+	OutPoint tx.OutPoint
+	UTXO     UTXO
+}
+
+// UnspentByKey returns the main chain's unspent outputs paying to pub.
+func (c *Chain) UnspentByKey(pub [32]byte) ([]KeyUTXO, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var out []KeyUTXO
+	err := c.store.iterate(key(prefixAddrUTX, pub[:]), func(k, _ []byte) error {
+		rest := k[1+32:]
+		if len(rest) != 36 {
+			return fmt.Errorf("%w: address utxo key of %d bytes", ErrCorruptStore, len(k))
+		}
+		op := tx.OutPoint{TxID: chainhash.Hash(rest[:32]), Index: uint32(rest[32])<<24 | uint32(rest[33])<<16 | uint32(rest[34])<<8 | uint32(rest[35])}
+		u, err := c.store.utxo(op)
+		if err != nil {
+			return err
+		}
+		if u == nil {
+			return fmt.Errorf("%w: address index names spent output %s:%d", ErrCorruptStore, op.TxID, op.Index)
+		}
+		out = append(out, KeyUTXO{OutPoint: op, UTXO: *u})
+		return nil
+	})
+	return out, err
+}
+
+// HistoryByKey returns the ids of main-chain transactions that pay to or
+// spend from pub, oldest first, with their heights.
+func (c *Chain) HistoryByKey(pub [32]byte) ([]chainhash.Hash, []uint64, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	var ids []chainhash.Hash
+	var heights []uint64
+	err := c.store.iterate(key(prefixAddrTx, pub[:]), func(k, _ []byte) error {
+		rest := k[1+32:]
+		if len(rest) != 8+32 {
+			return fmt.Errorf("%w: address history key of %d bytes", ErrCorruptStore, len(k))
+		}
+		var h uint64
+		for _, b := range rest[:8] {
+			h = h<<8 | uint64(b)
+		}
+		heights = append(heights, h)
+		ids = append(ids, chainhash.Hash(rest[8:]))
+		return nil
+	})
+	return ids, heights, err
+}
+
+// UTXOSetHash returns a digest of the whole UTXO set (outpoints and entries
+// in key order). Two stores with the same hash hold the same coins.
+func (c *Chain) UTXOSetHash() (chainhash.Hash, int, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	h := sha256.New()
+	count := 0
+	err := c.store.iterate([]byte{prefixUTXO}, func(k, v []byte) error {
+		h.Write(k)
+		h.Write(v)
+		count++
+		return nil
+	})
+	var out chainhash.Hash
+	h.Sum(out[:0])
+	return out, count, err
+}
+
+// HasTx reports whether a transaction with this id is on the main chain.
+func (c *Chain) HasTx(id chainhash.Hash) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	_, ok, err := c.store.get(key(prefixTx, id[:]))
+	return err == nil && ok
+}
+
+// CheckHeaders validates a peer's headers that extend a block the chain
+// knows, with every header rule, and returns the cumulative work they reach.
+func (c *Chain) CheckHeaders(headers []block.Header, now int64) (*big.Int, error) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.index.CheckSequence(headers, now)
+}

@@ -1,0 +1,180 @@
+package chain
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"math/big"
+
+	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/opt"
+	"github.com/syndtr/goleveldb/leveldb/util"
+
+	"github.com/ledgerd/ledger/block"
+	"github.com/ledgerd/ledger/chainhash"
+	"github.com/ledgerd/ledger/internal/wire"
+	"github.com/ledgerd/ledger/tx"
+)
+
+// Key prefixes of the store. Every block connect or disconnect writes the
+// UTXO changes, undo data, indexes and the new tip in one atomic batch, so the
+// store is consistent after a crash at any moment.
+const (
+	prefixIndex   = 'i' // block hash -> index entry (header, height, status, work)
+	prefixBlock   = 'b' // block hash -> encoded block
+	prefixUndo    = 'r' // block hash -> undo data (outputs the block spent)
+	prefixUTXO    = 'u' // txid | index (BE) -> UTXO entry
+	prefixTx      = 't' // txid -> block hash | position
+	prefixHeight  = 'n' // height (BE) -> main-chain block hash
+	prefixAddrUTX = 'A' // pubkey | txid | index -> nothing: unspent outputs by key
+	prefixAddrTx  = 'a' // pubkey | height (BE) | txid -> nothing: main-chain history by key
+	keyTip        = "Tip"
+	keyVersion    = "Version"
+)
+
+const storeVersion = 1
+
+// ErrCorruptStore reports stored data that does not decode.
+var ErrCorruptStore = errors.New("corrupt chain store")
+
+// store wraps the leveldb database with typed accessors.
+type store struct {
+	db *leveldb.DB
+}
+
+func openStore(path string) (*store, error) {
+	db, err := leveldb.OpenFile(path, &opt.Options{BlockCacheCapacity: 32 << 20})
+	if err != nil {
+		return nil, fmt.Errorf("open chain store %s: %w", path, err)
+	}
+	return &store{db: db}, nil
+}
+
+func (s *store) close() error { return s.db.Close() }
+
+func key(prefix byte, parts ...[]byte) []byte {
+	n := 1
+	for _, p := range parts {
+		n += len(p)
+	}
+	k := make([]byte, 1, n)
+	k[0] = prefix
+	for _, p := range parts {
+		k = append(k, p...)
+	}
+	return k
+}
+
+func be32(v uint32) []byte { return binary.BigEndian.AppendUint32(nil, v) }
+func be64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
+
+func outpointKey(prefix byte, op tx.OutPoint) []byte {
+	return key(prefix, op.TxID[:], be32(op.Index))
+}
+
+func (s *store) get(k []byte) ([]byte, bool, error) {
+	v, err := s.db.Get(k, nil)
+	if errors.Is(err, leveldb.ErrNotFound) {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return v, true, nil
+}
+
+// indexEntry is the stored form of a block index node.
+type indexEntry struct {
+	header block.Header
+	height uint64
+	status status
+	work   *big.Int
+}
+
+func (e *indexEntry) encode() []byte {
+	b := e.header.AppendEncode(nil)
+	b = wire.AppendUint64(b, e.height)
+	b = append(b, byte(e.status))
+	return wire.AppendBytes(b, e.work.Bytes())
+}
+
+func decodeIndexEntry(v []byte) (indexEntry, error) {
+	r := wire.NewReader(v)
+	e := indexEntry{header: block.ReadHeader(r), height: r.Uint64(), status: status(r.Uint8())}
+	e.work = new(big.Int).SetBytes(r.Bytes(64))
+	if err := r.Done(); err != nil {
+		return e, fmt.Errorf("%w: index entry: %w", ErrCorruptStore, err)
+	}
+	return e, nil
+}
+
+// txLocation says where a main-chain transaction is.
+type txLocation struct {
+	Block      chainhash.Hash
+	Position   uint32
+	NumOutputs uint32
+}
+
+func (l txLocation) encode() []byte {
+	b := wire.AppendUint32(append([]byte(nil), l.Block[:]...), l.Position)
+	return wire.AppendUint32(b, l.NumOutputs)
+}
+
+func decodeTxLocation(v []byte) (txLocation, error) {
+	r := wire.NewReader(v)
+	l := txLocation{Block: r.Array32(), Position: r.Uint32(), NumOutputs: r.Uint32()}
+	if err := r.Done(); err != nil {
+		return l, fmt.Errorf("%w: tx location: %w", ErrCorruptStore, err)
+	}
+	return l, nil
+}
+
+func (s *store) tip() (chainhash.Hash, bool, error) {
+	v, ok, err := s.get([]byte(keyTip))
+	if err != nil || !ok {
+		return chainhash.Hash{}, ok, err
+	}
+	if len(v) != chainhash.Size {
+		return chainhash.Hash{}, false, fmt.Errorf("%w: tip record of %d bytes", ErrCorruptStore, len(v))
+	}
+	return chainhash.Hash(v), true, nil
+}
+
+func (s *store) block(hash chainhash.Hash) (*block.Block, error) {
+	v, ok, err := s.get(key(prefixBlock, hash[:]))
+	if err != nil {
+		return nil, fmt.Errorf("read block %s: %w", hash, err)
+	}
+	if !ok {
+		return nil, fmt.Errorf("block %s: %w", hash, ErrNotFound)
+	}
+	b, err := block.Decode(v)
+	if err != nil {
+		return nil, fmt.Errorf("%w: block %s: %w", ErrCorruptStore, hash, err)
+	}
+	return b, nil
+}
+
+func (s *store) utxo(op tx.OutPoint) (*UTXO, error) {
+	v, ok, err := s.get(outpointKey(prefixUTXO, op))
+	if err != nil || !ok {
+		return nil, err
+	}
+	u, err := decodeUTXO(v)
+	if err != nil {
+		return nil, err
+	}
+	return &u, nil
+}
+
+// iterate calls fn for every key with the given prefix, in key order.
+func (s *store) iterate(prefix []byte, fn func(k, v []byte) error) error {
+	it := s.db.NewIterator(util.BytesPrefix(prefix), nil)
+	defer it.Release()
+	for it.Next() {
+		if err := fn(it.Key(), it.Value()); err != nil {
+			return err
+		}
+	}
+	return it.Error()
+}

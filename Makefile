@@ -1,0 +1,59 @@
+# Build, test and run the ledger node. `make test` is what CI runs.
+GO       ?= go
+BIN      := bin
+PKGS     := ./...
+# Packages with goroutines of their own, run under the race detector in `make test`.
+RACE_PKGS := ./chain/... ./mempool/... ./miner/... ./p2p/... ./rpc/...
+DATADIR  ?= $(HOME)/.ledger/testnet
+NODES    ?= 3
+
+.PHONY: all build test test-unit test-race e2e vet fmt run testnet testnet-status testnet-stop testnet-wipe bench fuzz clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN)/node ./cmd/node
+	$(GO) build -o $(BIN)/wallet ./cmd/wallet
+
+vet:
+	$(GO) vet $(PKGS)
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt would change:"; gofmt -l $$(git ls-files '*.go'); exit 1)
+
+test-unit:
+	$(GO) test -count=1 -timeout 12m $(PKGS)
+
+test-race:
+	$(GO) test -count=1 -race -timeout 12m $(RACE_PKGS)
+
+# What CI runs: vet and format, the unit and end-to-end tests, then the race detector on concurrent packages.
+test: vet test-unit test-race
+
+# Runs one mining node on testnet with embedded storage; mines to a key kept in $(DATADIR)/miner.wallet.
+run: build
+	@scripts/run-node.sh "$(DATADIR)"
+
+testnet: build
+	@scripts/testnet.sh start $(NODES)
+
+testnet-status:
+	@scripts/testnet.sh status
+
+testnet-stop:
+	@scripts/testnet.sh stop
+
+testnet-wipe:
+	@scripts/testnet.sh wipe
+
+# Benchmarks: Go benchmarks of the hot paths plus the runner that prints figures.
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./merkle/ ./spv/ ./mempool/ ./chain/ ./pow/
+	$(GO) test -run '^$$' -bench . -benchtime 2s -count 1 ./miner/hashcore/
+	$(GO) run ./cmd/bench
+
+# Runs every fuzz target for FUZZTIME each.
+FUZZTIME ?= 20s
+fuzz:
+	@scripts/fuzz.sh $(FUZZTIME)
+
+clean:
+	rm -rf $(BIN)

@@ -1,0 +1,298 @@
+// Package mempool holds the transactions that are valid against the current
+// tip but not yet in a block: it validates what peers and wallets submit,
+// resolves chains of unconfirmed transactions, keeps a bounded pool of
+// orphans whose parents have not arrived, evicts the lowest fee rates when
+// full, and follows the chain as blocks connect and disconnect.
+package mempool
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+
+	"github.com/ledgerd/ledger/chain"
+	"github.com/ledgerd/ledger/chaincfg"
+	"github.com/ledgerd/ledger/chainhash"
+	"github.com/ledgerd/ledger/rule"
+	"github.com/ledgerd/ledger/tx"
+)
+
+// Policy errors: the transaction may be valid, but this pool will not take it.
+var (
+	ErrAlreadyHave = errors.New("transaction already known")
+	ErrConflict    = errors.New("transaction spends an output already spent by a pool transaction")
+	ErrFeeTooLow   = errors.New("fee rate below the minimum relay fee rate")
+	ErrPoolFull    = errors.New("mempool full: fee rate too low to enter")
+	ErrCoinbase    = errors.New("a coinbase is only valid in a block")
+	ErrOrphan      = errors.New("transaction spends outputs not known yet; held as orphan")
+)
+
+// Chain is what the pool needs of the chain: the confirmed UTXO set and the tip.
+type Chain interface {
+	chain.InputSource
+	Tip() chain.TipInfo
+	HasTx(id chainhash.Hash) bool
+}
+
+// Config sets the pool's limits.
+type Config struct {
+	// MaxBytes bounds the total encoded size of pool transactions (default 32 MB).
+	MaxBytes int
+	// MinFeeRate is the minimum fee in units per byte of encoded transaction (default 1).
+	MinFeeRate int64
+	// MaxOrphans bounds the orphan pool (default 100); orphans larger than MaxOrphanSize are refused.
+	MaxOrphans    int
+	MaxOrphanSize int
+}
+
+func (c *Config) fill() {
+	if c.MaxBytes <= 0 {
+		c.MaxBytes = 32 << 20
+	}
+	if c.MinFeeRate <= 0 {
+		c.MinFeeRate = 1
+	}
+	if c.MaxOrphans <= 0 {
+		c.MaxOrphans = 100
+	}
+	if c.MaxOrphanSize <= 0 {
+		c.MaxOrphanSize = 100_000
+	}
+}
+
+// Entry is a pool transaction with what the pool knows about it.
+type Entry struct {
+	Tx      *tx.Tx
+	ID      chainhash.Hash
+	Fee     int64
+	Size    int
+	Seq     uint64 // arrival order
+	parents map[chainhash.Hash]bool
+}
+
+// FeeRate returns the entry's fee in units per byte, scaled by 1000 for precision.
+func (e *Entry) FeeRate() int64 { return e.Fee * 1000 / int64(e.Size) }
+
+// Pool is the transaction memory pool. It is safe for concurrent use.
+type Pool struct {
+	mu      sync.Mutex
+	params  *chaincfg.Params
+	chain   Chain
+	cfg     Config
+	entries map[chainhash.Hash]*Entry
+	spentBy map[tx.OutPoint]chainhash.Hash
+	bytes   int
+	seq     uint64
+	orphans *orphans
+}
+
+// New returns an empty pool following c.
+func New(params *chaincfg.Params, c Chain, cfg Config) *Pool {
+	cfg.fill()
+	return &Pool{
+		params:  params,
+		chain:   c,
+		cfg:     cfg,
+		entries: map[chainhash.Hash]*Entry{},
+		spentBy: map[tx.OutPoint]chainhash.Hash{},
+		orphans: newOrphans(cfg.MaxOrphans),
+	}
+}
+
+// Accept validates t against the tip and the pool and adds it. It returns
+// every transaction added: t first, then any orphans it made complete.
+func (p *Pool) Accept(t *tx.Tx) ([]*tx.Tx, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.accept(t); err != nil {
+		return nil, err
+	}
+	added := []*tx.Tx{t}
+	for queue := []chainhash.Hash{t.ID()}; len(queue) > 0; queue = queue[1:] {
+		for _, o := range p.orphans.takeChildren(queue[0]) {
+			if err := p.accept(o); err == nil {
+				added = append(added, o)
+				queue = append(queue, o.ID())
+			}
+		}
+	}
+	return added, nil
+}
+
+func (p *Pool) accept(t *tx.Tx) error {
+	if t.IsCoinbase() {
+		return ErrCoinbase
+	}
+	if err := tx.CheckSanity(t); err != nil {
+		return err
+	}
+	id := t.ID()
+	if _, ok := p.entries[id]; ok || p.chain.HasTx(id) || p.orphans.has(id) {
+		return fmt.Errorf("tx %s: %w", id, ErrAlreadyHave)
+	}
+	for _, in := range t.Inputs {
+		if other, ok := p.spentBy[in.Prev]; ok {
+			return fmt.Errorf("tx %s input %s:%d spent by %s: %w", id, in.Prev.TxID, in.Prev.Index, other, ErrConflict)
+		}
+	}
+	tip := p.chain.Tip()
+	fee, prevOuts, err := chain.CheckTxInputs(p.params, t, &poolInputs{p: p}, tip.Height+1)
+	if err != nil {
+		if code, ok := rule.CodeOf(err); ok && code == rule.ErrMissingInput {
+			if t.Size() > p.cfg.MaxOrphanSize {
+				return fmt.Errorf("tx %s: orphan of %d bytes too large to hold: %w", id, t.Size(), err)
+			}
+			p.orphans.add(t, id)
+			return fmt.Errorf("tx %s: %w", id, ErrOrphan)
+		}
+		return fmt.Errorf("tx %s: %w", id, err)
+	}
+	size := t.Size()
+	if fee < p.cfg.MinFeeRate*int64(size) {
+		return fmt.Errorf("tx %s pays %d for %d bytes, minimum %d per byte: %w", id, fee, size, p.cfg.MinFeeRate, ErrFeeTooLow)
+	}
+	if err := chain.VerifyTxSignatures(p.params.Name, t, prevOuts); err != nil {
+		return fmt.Errorf("tx %s: %w", id, err)
+	}
+	e := &Entry{Tx: t, ID: id, Fee: fee, Size: size, Seq: p.seq, parents: map[chainhash.Hash]bool{}}
+	p.seq++
+	for _, in := range t.Inputs {
+		if _, ok := p.entries[in.Prev.TxID]; ok {
+			e.parents[in.Prev.TxID] = true
+		}
+	}
+	p.add(e)
+	if p.bytes > p.cfg.MaxBytes {
+		p.evict()
+		if _, ok := p.entries[id]; !ok {
+			return fmt.Errorf("tx %s: %w", id, ErrPoolFull)
+		}
+	}
+	return nil
+}
+
+func (p *Pool) add(e *Entry) {
+	p.entries[e.ID] = e
+	for _, in := range e.Tx.Inputs {
+		p.spentBy[in.Prev] = e.ID
+	}
+	p.bytes += e.Size
+}
+
+// removeWithDescendants removes id and every pool transaction spending its outputs.
+func (p *Pool) removeWithDescendants(id chainhash.Hash) {
+	e, ok := p.entries[id]
+	if !ok {
+		return
+	}
+	p.removeOne(e)
+	for i := range e.Tx.Outputs {
+		if child, ok := p.spentBy[tx.OutPoint{TxID: id, Index: uint32(i)}]; ok {
+			p.removeWithDescendants(child)
+		}
+	}
+}
+
+func (p *Pool) removeOne(e *Entry) {
+	delete(p.entries, e.ID)
+	for _, in := range e.Tx.Inputs {
+		if p.spentBy[in.Prev] == e.ID {
+			delete(p.spentBy, in.Prev)
+		}
+	}
+	p.bytes -= e.Size
+}
+
+// evict removes the lowest fee-rate transactions (with their descendants) until the pool fits.
+func (p *Pool) evict() {
+	for p.bytes > p.cfg.MaxBytes && len(p.entries) > 0 {
+		var worst *Entry
+		for _, e := range p.entries {
+			if worst == nil || e.FeeRate() < worst.FeeRate() || (e.FeeRate() == worst.FeeRate() && e.Seq > worst.Seq) {
+				worst = e
+			}
+		}
+		p.removeWithDescendants(worst.ID)
+	}
+}
+
+// poolInputs is the InputSource of a pool transaction: unconfirmed pool
+// outputs first, then the confirmed UTXO set.
+type poolInputs struct{ p *Pool }
+
+func (s *poolInputs) LookupUTXO(op tx.OutPoint) (*chain.UTXO, error) {
+	if e, ok := s.p.entries[op.TxID]; ok {
+		if int(op.Index) >= len(e.Tx.Outputs) {
+			return nil, nil
+		}
+		return &chain.UTXO{Output: e.Tx.Outputs[op.Index], Height: s.p.chain.Tip().Height + 1}, nil
+	}
+	return s.p.chain.LookupUTXO(op)
+}
+
+func (s *poolInputs) MissingInput(op tx.OutPoint) error {
+	if e, ok := s.p.entries[op.TxID]; ok {
+		return rule.Errorf(rule.ErrOutputIndexRange, "spends %s:%d; that pool transaction has %d outputs", op.TxID, op.Index, len(e.Tx.Outputs))
+	}
+	return s.p.chain.MissingInput(op)
+}
+
+// ApplyChanges brings the pool in line with the chain after its tip moved:
+// transactions mined by connected blocks leave the pool with any that
+// conflict with them, and after a reorg the transactions of disconnected
+// blocks come back if they are still valid on the new tip.
+func (p *Pool) ApplyChanges(changes []chain.Change) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var returning []*tx.Tx
+	reorg := false
+	for _, ch := range changes {
+		if !ch.Connected {
+			reorg = true
+			returning = append(returning, ch.Block.Txs[1:]...)
+			continue
+		}
+		for _, t := range ch.Block.Txs[1:] {
+			p.removeWithDescendantsIfMined(t)
+		}
+	}
+	if !reorg {
+		return
+	}
+	// Re-validate everything against the new tip: disconnected transactions
+	// first (they are older), then what was in the pool, in arrival order.
+	old := make([]*Entry, 0, len(p.entries))
+	for _, e := range p.entries {
+		old = append(old, e)
+	}
+	sort.Slice(old, func(i, j int) bool { return old[i].Seq < old[j].Seq })
+	p.entries = map[chainhash.Hash]*Entry{}
+	p.spentBy = map[tx.OutPoint]chainhash.Hash{}
+	p.bytes = 0
+	for _, t := range returning {
+		_ = p.accept(t)
+	}
+	for _, e := range old {
+		_ = p.accept(e.Tx)
+	}
+}
+
+// removeWithDescendantsIfMined drops a transaction that a block confirmed
+// (keeping its children, now spending a confirmed output) and every pool
+// transaction that spends the same outputs (with their descendants).
+func (p *Pool) removeWithDescendantsIfMined(t *tx.Tx) {
+	id := t.ID()
+	if e, ok := p.entries[id]; ok {
+		p.removeOne(e)
+		for _, other := range p.entries {
+			delete(other.parents, id)
+		}
+	}
+	p.orphans.remove(id)
+	for _, in := range t.Inputs {
+		if other, ok := p.spentBy[in.Prev]; ok && other != id {
+			p.removeWithDescendants(other)
+		}
+	}
+}

@@ -1,0 +1,77 @@
+package hashcore
+
+import (
+	"math/rand"
+	"sync/atomic"
+	"testing"
+
+	"github.com/ledgerd/ledger/chainhash"
+)
+
+func randomHeader(r *rand.Rand) [HeaderSize]byte {
+	var h [HeaderSize]byte
+	r.Read(h[:])
+	return h
+}
+
+func TestHashIsDoubleSHA256OfTheHeader(t *testing.T) {
+	r := rand.New(rand.NewSource(1))
+	for i := 0; i < 2000; i++ {
+		h := randomHeader(r)
+		nonce := r.Uint32()
+		want := h
+		want[NonceOffset], want[NonceOffset+1], want[NonceOffset+2], want[NonceOffset+3] = byte(nonce), byte(nonce>>8), byte(nonce>>16), byte(nonce>>24)
+		if got := NewTemplate(h).Hash(nonce); got != chainhash.DoubleSHA256(want[:]) {
+			t.Fatalf("header %d: template hash differs from double SHA-256", i)
+		}
+	}
+}
+
+func TestSearchFindsTheFirstSolution(t *testing.T) {
+	r := rand.New(rand.NewSource(2))
+	tmpl := NewTemplate(randomHeader(r))
+	var target [32]byte
+	target[0] = 0x01 // about one nonce in 256 meets it
+	nonce, hash, found, tried := tmpl.Search(target, 1000, 1<<20, nil)
+	if !found {
+		t.Fatal("no solution in 2^20 nonces for an 8-bit target")
+	}
+	if hash != tmpl.Hash(nonce) || hash[0] != 0 {
+		t.Fatalf("returned hash %s does not belong to nonce %d or miss the target", hash, nonce)
+	}
+	for n := uint32(1000); n < nonce; n++ {
+		if h := tmpl.Hash(n); h[0] == 0 {
+			t.Fatalf("nonce %d meets the target before %d", n, nonce)
+		}
+	}
+	if tried != uint64(nonce-1000)+1 {
+		t.Fatalf("tried %d, want %d", tried, nonce-1000+1)
+	}
+}
+
+func TestSearchStopsAtTheEndOfTheNonceSpace(t *testing.T) {
+	tmpl := NewTemplate([HeaderSize]byte{})
+	var impossible [32]byte
+	_, _, found, tried := tmpl.Search(impossible, ^uint32(0)-9, 1000, nil)
+	if found || tried != 10 {
+		t.Fatalf("found=%v tried=%d, want the last 10 nonces only", found, tried)
+	}
+}
+
+func TestSearchHonoursStop(t *testing.T) {
+	tmpl := NewTemplate([HeaderSize]byte{})
+	var impossible [32]byte
+	var stop atomic.Bool
+	stop.Store(true)
+	if _, _, found, tried := tmpl.Search(impossible, 0, 1<<30, &stop); found || tried > 2*stopCheckInterval {
+		t.Fatalf("search ran %d nonces after stop", tried)
+	}
+}
+
+func BenchmarkSearch(b *testing.B) {
+	tmpl := NewTemplate([HeaderSize]byte{1, 2, 3})
+	var impossible [32]byte
+	b.ResetTimer()
+	_, _, _, tried := tmpl.Search(impossible, 0, uint64(b.N), nil)
+	b.ReportMetric(float64(tried)/b.Elapsed().Seconds(), "H/s")
+}

@@ -1,0 +1,59 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+
+	"github.com/ledgerd/ledger/rpc"
+)
+
+// startRPC listens for RPC requests, writes the cookie and node.json, and
+// returns a channel that yields when the server has stopped.
+func (n *Node) startRPC(ctx context.Context) (<-chan error, error) {
+	addr := n.cfg.RPCListen
+	if addr == "" {
+		addr = fmt.Sprintf("127.0.0.1:%d", n.params.DefaultRPCPort)
+	}
+	cookie, err := rpc.WriteCookie(filepath.Join(n.cfg.DataDir, CookieFile))
+	if err != nil {
+		return nil, err
+	}
+	n.metrics.peerCount = func() float64 { return float64(len(n.host.Peers())) }
+	n.metrics.hashrateFunc = func() float64 {
+		if n.miner == nil {
+			return 0
+		}
+		total, _ := n.miner.HashRate()
+		return total
+	}
+	ln, done, err := rpc.Serve(ctx, addr, n.cfg.RPCAllowRemote, rpc.NewHandler(&backend{n: n}, cookie, n.log))
+	if err != nil {
+		return nil, fmt.Errorf("start rpc: %w", err)
+	}
+	info := Info{PeerID: n.host.PeerID().String(), P2PAddrs: n.host.Addrs(), RPCURL: "http://" + ln.Addr().(*net.TCPAddr).String(), PID: os.Getpid()}
+	if err := writeJSONAtomic(filepath.Join(n.cfg.DataDir, InfoFile), info); err != nil {
+		return nil, err
+	}
+	n.log.Info("rpc listening", "url", info.RPCURL, "p2p", info.P2PAddrs)
+	return done, nil
+}
+
+// writeJSONAtomic writes v as JSON to path through a temporary file and a rename.
+func writeJSONAtomic(path string, v any) error {
+	data, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, append(data, '\n'), 0o600); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

@@ -372,4 +372,3 @@ func (e *env) spvCmd() *cobra.Command {
 	cmd.AddCommand(sync, verify)
 	return cmd
 }
-

@@ -196,4 +196,3 @@ func decrypt(raw, pass []byte) (*Data, error) {
 	}
 	return &d, nil
 }
-

@@ -7,7 +7,7 @@ import (
 // CheckSanity applies the rules a transaction must meet on its own, without
 // knowing the outputs it spends: it has inputs (unless it is a coinbase, which
 // has none) and outputs, spends no outpoint twice, and every amount and their
-// sum lie in (0, MaxMoney]. Violations are *rule.Error values.
+// sum lie in (0, MaxMoney] (a coinbase may pay zero). Violations are *rule.Error values.
 func CheckSanity(t *Tx) error {
 	if t.IsCoinbase() {
 		if len(t.Inputs) != 0 {
@@ -27,7 +27,9 @@ func CheckSanity(t *Tx) error {
 		switch {
 		case o.Amount < 0:
 			return rule.Errorf(rule.ErrNegativeAmount, "output %d amount %d is negative", i, o.Amount)
-		case o.Amount == 0:
+		case o.Amount == 0 && !t.IsCoinbase():
+			// Zero outputs only bloat the UTXO set; a coinbase may pay zero
+			// once the subsidy has run out and its block has no fees.
 			return rule.Errorf(rule.ErrZeroAmount, "output %d pays nothing", i)
 		case o.Amount > MaxMoney:
 			return rule.Errorf(rule.ErrAmountTooLarge, "output %d amount %d exceeds the money supply", i, o.Amount)

@@ -1,0 +1,74 @@
+package netproto
+
+import (
+	"bytes"
+	"math/big"
+	"testing"
+
+	"github.com/ledgerd/ledger/block"
+	"github.com/ledgerd/ledger/chain/chaintest"
+	"github.com/ledgerd/ledger/chaincfg"
+	"github.com/ledgerd/ledger/chainhash"
+	"github.com/ledgerd/ledger/merkle"
+)
+
+func TestRoundTrips(t *testing.T) {
+	st := &Status{Network: "regtest", Genesis: chainhash.Hash{1}, Height: 9, Tip: chainhash.Hash{2}, Work: big.NewInt(1234)}
+	got, err := DecodeStatus(st.Encode())
+	if err != nil || got.Network != st.Network || got.Height != 9 || got.Work.Cmp(st.Work) != 0 || got.Tip != st.Tip {
+		t.Fatalf("status: %+v %v", got, err)
+	}
+	q := &HeadersRequest{Locator: []chainhash.Hash{{1}, {2}}, Stop: chainhash.Hash{3}, Max: 7}
+	if gq, err := DecodeHeadersRequest(q.Encode()); err != nil || len(gq.Locator) != 2 || gq.Max != 7 || gq.Stop != q.Stop {
+		t.Fatalf("headers request: %+v %v", gq, err)
+	}
+	p := chaincfg.Regtest
+	hs := []block.Header{p.Genesis().Header, p.Genesis().Header}
+	if got, err := DecodeHeaders(EncodeHeaders(hs)); err != nil || len(got) != 2 || got[1] != hs[1] {
+		t.Fatalf("headers: %v", err)
+	}
+	blobs := [][]byte{{1, 2}, nil, {3}}
+	if got, err := DecodeBlobs(EncodeBlobs(blobs), 3, 10); err != nil || len(got) != 3 || !bytes.Equal(got[0], blobs[0]) {
+		t.Fatalf("blobs: %v", err)
+	}
+	if _, err := DecodeBlobs(EncodeBlobs(blobs), 2, 10); err == nil {
+		t.Fatal("more blobs than allowed accepted")
+	}
+	cb := chaintest.Coinbase(1, chaintest.NewKey(1).Pub, 5)
+	proof, _ := merkle.BuildProof([]chainhash.Hash{cb.FullHash()}, 0)
+	enc, _ := (&TxProof{Tx: cb, Block: chainhash.Hash{4}, Proof: proof}).Encode()
+	if got, err := DecodeTxProof(enc); err != nil || got.Tx.ID() != cb.ID() || got.Block != (chainhash.Hash{4}) {
+		t.Fatalf("tx proof: %v", err)
+	}
+}
+
+func fuzzNoPanic(f *testing.F, seed []byte, decode func([]byte) error) {
+	f.Add(seed)
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) { decode(data) })
+}
+
+func FuzzDecodeStatus(f *testing.F) {
+	st := &Status{Network: "regtest", Work: big.NewInt(5)}
+	fuzzNoPanic(f, st.Encode(), func(b []byte) error { _, err := DecodeStatus(b); return err })
+}
+
+func FuzzDecodeHeadersRequest(f *testing.F) {
+	q := &HeadersRequest{Locator: []chainhash.Hash{{1}}}
+	fuzzNoPanic(f, q.Encode(), func(b []byte) error { _, err := DecodeHeadersRequest(b); return err })
+}
+
+func FuzzDecodeHeaders(f *testing.F) {
+	fuzzNoPanic(f, EncodeHeaders([]block.Header{chaincfg.Regtest.Genesis().Header}), func(b []byte) error { _, err := DecodeHeaders(b); return err })
+}
+
+func FuzzDecodeBlobs(f *testing.F) {
+	fuzzNoPanic(f, EncodeBlobs([][]byte{{1}}), func(b []byte) error { _, err := DecodeBlobs(b, MaxBlocksPerReq, MaxBlockSize); return err })
+}
+
+func FuzzDecodeTxProof(f *testing.F) {
+	cb := chaintest.Coinbase(1, [32]byte{}, 5)
+	proof, _ := merkle.BuildProof([]chainhash.Hash{cb.FullHash()}, 0)
+	enc, _ := (&TxProof{Tx: cb, Proof: proof}).Encode()
+	fuzzNoPanic(f, enc, func(b []byte) error { _, err := DecodeTxProof(b); return err })
+}

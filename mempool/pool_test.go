@@ -61,7 +61,9 @@ func (f *fixture) mine(n int, txs ...*tx.Tx) {
 	}
 }
 
-func (f *fixture) coinbase(h int) chaintest.Spend { return chaintest.SpendOf(f.main[h].Txs[0], 0, miner) }
+func (f *fixture) coinbase(h int) chaintest.Spend {
+	return chaintest.SpendOf(f.main[h].Txs[0], 0, miner)
+}
 
 func pay(s chaintest.Spend, to chaintest.Key, fee int64) *tx.Tx {
 	return chaintest.SignedTx(params.Name, []chaintest.Spend{s}, []tx.TxOut{{Amount: s.Output.Amount - fee, PubKey: to.Pub}})

@@ -15,7 +15,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/ledgerd/ledger/block"
+	"github.com/ledgerd/ledger/chainhash"
 	"github.com/ledgerd/ledger/node"
+	"github.com/ledgerd/ledger/pow"
 	"github.com/ledgerd/ledger/rpc"
 )
 
@@ -218,4 +223,42 @@ func runCLI(t *testing.T, env []string, bin string, args ...string) (string, str
 		t.Fatalf("run %s %s: %v", bin, strings.Join(args, " "), err)
 	}
 	return out.String(), errb.String(), code
+}
+
+// connectedTo reports whether the node lists id among its peers.
+func (p *proc) connectedTo(id peer.ID) bool {
+	res, err := p.client.Peers(context.Background())
+	if err != nil {
+		p.t.Fatalf("%s peers: %v", p.name, err)
+	}
+	for _, q := range res.Peers {
+		if q.ID == id.String() {
+			return true
+		}
+	}
+	return false
+}
+
+func peerIDOf(t *testing.T, addr string) peer.ID {
+	info, err := peer.AddrInfoFromString(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return info.ID
+}
+
+// headerOf fetches a block's header through the RPC.
+func headerOf(t *testing.T, p *proc, hash string) block.Header {
+	t.Helper()
+	b, err := p.client.Block(context.Background(), hash)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := block.Header{Version: 1, Time: b.Time, Difficulty: pow.Difficulty(b.Bits), Nonce: b.Nonce}
+	h.Prev, _ = chainhash.Parse(b.Prev)
+	h.MerkleRoot, _ = chainhash.Parse(b.MerkleRoot)
+	if h.Hash().String() != hash {
+		t.Fatalf("rebuilt header of %s hashes to %s", hash, h.Hash())
+	}
+	return h
 }

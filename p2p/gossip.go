@@ -27,8 +27,10 @@ const (
 // MaxMessageSize bounds a gossip message.
 const MaxMessageSize = 2 << 20
 
-// rejectPenalty is the misbehaviour score a rejected gossip message costs its sender.
-const rejectPenalty = 25
+// rejectPenalty is the misbehaviour score a rejected gossip message costs its sender:
+// the third invalid message within minutes bans the peer, before gossipsub's own
+// score (P4 = -2 per invalid message squared) graylists it at -80.
+const rejectPenalty = 34
 
 // Validator judges a message from a peer before it is delivered or relayed.
 type Validator func(ctx context.Context, from peer.ID, data []byte) Verdict
@@ -84,7 +86,7 @@ func topicScore() *pubsub.TopicScoreParams {
 	return &pubsub.TopicScoreParams{
 		TopicWeight:                    1,
 		TimeInMeshQuantum:              time.Second,
-		InvalidMessageDeliveriesWeight: -10,
+		InvalidMessageDeliveriesWeight: -2,
 		InvalidMessageDeliveriesDecay:  0.99,
 		SkipAtomicValidation:           true,
 	}

@@ -34,6 +34,8 @@ type Config struct {
 	StaticPeers []string
 	// MDNS enables local-network discovery.
 	MDNS bool
+	// NoPEX turns off peer exchange, keeping the host to the peers it is given.
+	NoPEX bool
 	// MaxPeers is the connection manager's high-water mark (default 64).
 	MaxPeers int
 	// BanDuration is how long a banned peer is refused (default 1 h).
@@ -115,7 +117,9 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		cancel()
 		return nil, err
 	}
-	h.registerPEX()
+	if !cfg.NoPEX {
+		h.registerPEX()
+	}
 	for _, addr := range cfg.StaticPeers {
 		info, err := parseAddr(addr)
 		if err != nil {
@@ -131,8 +135,10 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 			return nil, err
 		}
 	}
-	h.wg.Add(1)
-	go h.pexLoop()
+	if !cfg.NoPEX {
+		h.wg.Add(1)
+		go h.pexLoop()
+	}
 	return h, nil
 }
 

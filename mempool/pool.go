@@ -241,8 +241,9 @@ func (s *poolInputs) MissingInput(op tx.OutPoint) error {
 // ApplyChanges brings the pool in line with the chain after its tip moved:
 // transactions mined by connected blocks leave the pool with any that
 // conflict with them, and after a reorg the transactions of disconnected
-// blocks come back if they are still valid on the new tip.
-func (p *Pool) ApplyChanges(changes []chain.Change) {
+// blocks come back if they are still valid on the new tip. It returns the
+// transactions of disconnected blocks that came back, for relaying.
+func (p *Pool) ApplyChanges(changes []chain.Change) []*tx.Tx {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	var returning []*tx.Tx
@@ -258,7 +259,7 @@ func (p *Pool) ApplyChanges(changes []chain.Change) {
 		}
 	}
 	if !reorg {
-		return
+		return nil
 	}
 	// Re-validate everything against the new tip: disconnected transactions
 	// first (they are older), then what was in the pool, in arrival order.
@@ -270,12 +271,16 @@ func (p *Pool) ApplyChanges(changes []chain.Change) {
 	p.entries = map[chainhash.Hash]*Entry{}
 	p.spentBy = map[tx.OutPoint]chainhash.Hash{}
 	p.bytes = 0
+	var back []*tx.Tx
 	for _, t := range returning {
-		_ = p.accept(t)
+		if p.accept(t) == nil {
+			back = append(back, t)
+		}
 	}
 	for _, e := range old {
 		_ = p.accept(e.Tx)
 	}
+	return back
 }
 
 // removeWithDescendantsIfMined drops a transaction that a block confirmed

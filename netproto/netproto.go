@@ -23,22 +23,25 @@ const (
 	ProtoBlocks  = "blocks/1"
 	ProtoTx      = "tx/1"
 	ProtoProof   = "proof/1"
+	ProtoMempool = "mempool/1"
 	TopicBlocks  = "blocks"
 	TopicTxs     = "txs"
 )
 
 // Limits on messages.
 const (
-	MaxLocator        = 64
-	MaxHeaders        = 2000
-	MaxBlocksPerReq   = 16
-	MaxRequestSize    = 4 + MaxLocator*32 + 64
-	MaxStatusSize     = 256
-	MaxHeadersSize    = 4 + MaxHeaders*block.HeaderSize
-	MaxBlockSize      = 2 << 20
-	MaxBlocksRespSize = MaxBlocksPerReq * (MaxBlockSize + 8)
-	MaxTxRespSize     = tx.MaxEncodedSize + 8
-	MaxProofRespSize  = MaxTxRespSize + 32 + 8 + 8 + 40*32
+	MaxLocator         = 64
+	MaxHeaders         = 2000
+	MaxBlocksPerReq    = 16
+	MaxMempoolIDs      = 5000
+	MaxMempoolRespSize = 8 + MaxMempoolIDs*32
+	MaxRequestSize     = 4 + MaxLocator*32 + 64
+	MaxStatusSize      = 256
+	MaxHeadersSize     = 4 + MaxHeaders*block.HeaderSize
+	MaxBlockSize       = 2 << 20
+	MaxBlocksRespSize  = MaxBlocksPerReq * (MaxBlockSize + 8)
+	MaxTxRespSize      = tx.MaxEncodedSize + 8
+	MaxProofRespSize   = MaxTxRespSize + 32 + 8 + 8 + 40*32
 )
 
 // ErrMalformed reports a message that does not decode.

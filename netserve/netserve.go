@@ -25,6 +25,8 @@ type TxLookup func(id chainhash.Hash) (*tx.Tx, bool)
 type Server struct {
 	Chain   *chain.Chain
 	Pending TxLookup
+	// PendingIDs lists the mempool's txids, oldest first; nil when there is no mempool.
+	PendingIDs func() []chainhash.Hash
 }
 
 // Register installs the handlers on h.
@@ -34,6 +36,20 @@ func (s *Server) Register(h *p2p.Host) {
 	h.Handle(netproto.ProtoBlocks, netproto.MaxRequestSize, s.blocks)
 	h.Handle(netproto.ProtoTx, netproto.MaxRequestSize, s.tx)
 	h.Handle(netproto.ProtoProof, netproto.MaxRequestSize, s.proof)
+	h.Handle(netproto.ProtoMempool, 0, s.mempool)
+}
+
+// mempool answers with up to MaxMempoolIDs txids of pending transactions, so
+// a peer that missed their gossip can fetch them.
+func (s *Server) mempool(ctx context.Context, from peer.ID, req []byte) ([]byte, error) {
+	var ids []chainhash.Hash
+	if s.PendingIDs != nil {
+		ids = s.PendingIDs()
+	}
+	if len(ids) > netproto.MaxMempoolIDs {
+		ids = ids[len(ids)-netproto.MaxMempoolIDs:]
+	}
+	return netproto.EncodeHashes(ids), nil
 }
 
 // LocalStatus describes the chain for the handshake.

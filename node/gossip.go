@@ -22,7 +22,11 @@ func (n *Node) processBlock(b *block.Block) (*chain.Result, error) {
 	res, err := n.chain.ProcessBlock(b, now())
 	n.metrics.blockProcessed(err)
 	if res != nil && len(res.Changes) > 0 {
-		n.pool.ApplyChanges(res.Changes)
+		for _, t := range n.pool.ApplyChanges(res.Changes) {
+			// Transactions of a losing branch are back in the pool: tell peers,
+			// whose pools may never have held them.
+			go n.txs.Publish(context.Background(), t.Encode())
+		}
 		if n.miner != nil {
 			n.miner.NotifyNewTip()
 		}

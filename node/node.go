@@ -144,7 +144,7 @@ func (n *Node) startNetwork(ctx context.Context) error {
 	srv := &netserve.Server{Chain: n.chain, Pending: func(id chainhash.Hash) (*tx.Tx, bool) {
 		e, ok := n.pool.Get(id)
 		return e.Tx, ok
-	}}
+	}, PendingIDs: n.pool.IDs}
 	srv.Register(host)
 	n.sync = newSyncer(n)
 	host.OnPeerConnected(func(id peer.ID) { n.sync.peerConnected(id) })

@@ -161,8 +161,45 @@ func (s *syncer) handshake(ctx context.Context, id peer.ID) {
 		return
 	}
 	s.mu.Lock()
+	old, known := s.peers[id]
 	s.peers[id] = &peerState{status: st}
 	s.mu.Unlock()
+	// A new peer, or one whose tip moved (a reorg can put transactions back
+	// in its pool), may hold transactions we lack.
+	if !known || old.status == nil || old.status.Tip != st.Tip {
+		go s.fetchMempool(ctx, id)
+	}
+}
+
+// fetchMempool asks a new peer which transactions it holds and fetches the
+// ones we lack: gossip is best effort, this makes the pools complete.
+func (s *syncer) fetchMempool(ctx context.Context, id peer.ID) {
+	rctx, cancel := context.WithTimeout(ctx, requestTimeout)
+	defer cancel()
+	raw, err := s.n.host.Request(rctx, id, netproto.ProtoMempool, nil, netproto.MaxMempoolRespSize)
+	if err != nil {
+		return
+	}
+	ids, err := netproto.DecodeHashes(raw, netproto.MaxMempoolIDs)
+	if err != nil {
+		s.n.host.Penalize(id, penaltyBadHeaders, "malformed mempool list")
+		return
+	}
+	for _, txid := range ids {
+		if _, ok := s.n.pool.Get(txid); ok || s.n.chain.HasTx(txid) {
+			continue
+		}
+		raw, err := s.n.host.Request(rctx, id, netproto.ProtoTx, netproto.EncodeHashes([]chainhash.Hash{txid}), netproto.MaxTxRespSize)
+		if err != nil {
+			continue
+		}
+		t, err := chain.DecodeTx(raw)
+		if err != nil || t.ID() != txid {
+			s.n.host.Penalize(id, penaltyBadBlock, "served a transaction that is not the one asked for")
+			return
+		}
+		s.n.acceptTx(t)
+	}
 }
 
 // bestPeer returns the peer claiming the most work, if it is more than ours.

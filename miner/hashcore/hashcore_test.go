@@ -14,9 +14,39 @@ func randomHeader(r *rand.Rand) [HeaderSize]byte {
 	return h
 }
 
+// withGeneric runs f with the portable compression functions in use.
+func withGeneric(f func()) {
+	c, d := compress, double
+	compress, double = blockGeneric, doubleGeneric
+	defer func() { compress, double = c, d }()
+	f()
+}
+
 func TestHashIsDoubleSHA256OfTheHeader(t *testing.T) {
+	t.Run(Implementation(), checkTemplateHashes)
+	t.Run("generic", func(t *testing.T) { withGeneric(func() { checkTemplateHashes(t) }) })
+}
+
+func TestSearchAgreesWithTheNaiveLoop(t *testing.T) {
+	r := rand.New(rand.NewSource(4))
+	var target [32]byte
+	target[0] = 0x02
+	for i := 0; i < 20; i++ {
+		h := randomHeader(r)
+		start := r.Uint32() >> 1
+		n1, h1, ok1, tried1 := NewTemplate(h).Search(target, start, 5000, nil)
+		n2, h2, ok2, tried2 := SearchNaive(h, target, start, 5000)
+		if n1 != n2 || h1 != h2 || ok1 != ok2 || tried1 != tried2 {
+			t.Fatalf("header %d: midstate search (%d %v %d) and naive loop (%d %v %d) disagree", i, n1, ok1, tried1, n2, ok2, tried2)
+		}
+	}
+}
+
+// checkTemplateHashes is the property: for random headers and nonces the
+// midstate hash equals the plain double SHA-256.
+func checkTemplateHashes(t *testing.T) {
 	r := rand.New(rand.NewSource(1))
-	for i := 0; i < 2000; i++ {
+	for i := 0; i < 5000; i++ {
 		h := randomHeader(r)
 		nonce := r.Uint32()
 		want := h
@@ -66,6 +96,16 @@ func TestSearchHonoursStop(t *testing.T) {
 	if _, _, found, tried := tmpl.Search(impossible, 0, 1<<30, &stop); found || tried > 2*stopCheckInterval {
 		t.Fatalf("search ran %d nonces after stop", tried)
 	}
+}
+
+func BenchmarkNaive(b *testing.B) {
+	var impossible [32]byte
+	_, _, _, tried := SearchNaive([HeaderSize]byte{1, 2, 3}, impossible, 0, uint64(b.N))
+	b.ReportMetric(float64(tried)/b.Elapsed().Seconds(), "H/s")
+}
+
+func BenchmarkSearchGeneric(b *testing.B) {
+	withGeneric(func() { BenchmarkSearch(b) })
 }
 
 func BenchmarkSearch(b *testing.B) {

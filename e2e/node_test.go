@@ -150,3 +150,20 @@ func TestRPCErrors(t *testing.T) {
 		t.Fatalf("garbage transaction: %v", err)
 	}
 }
+
+func TestTwoMiningNodesConvergeOnOneChain(t *testing.T) {
+	a, b := chaintest.NewKey(31), chaintest.NewKey(32)
+	n1 := startNode(t, "n1", "--mine", "--mine-to", addressOf(a), "--threads", "1")
+	n2 := startNode(t, "n2", "--peer", n1.addr(), "--mine", "--mine-to", addressOf(b), "--threads", "1")
+	eventually(t, 60*time.Second, "both nodes mining past height 40", func() bool {
+		return n1.status().Height >= 40 && n2.status().Height >= 40
+	})
+	eventually(t, 10*time.Second, "a hash rate in the mining node's status", func() bool {
+		st := n2.status()
+		return st.Mining && st.Hashrate > 0
+	})
+	// Stop mining (restart both without --mine, connected) and let them settle.
+	n1.restartWith()
+	n2.restartWith("--peer", n1.addr())
+	sameTip(t, 60*time.Second, 40, n1, n2)
+}

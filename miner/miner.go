@@ -26,6 +26,8 @@ type Config struct {
 	Refresh time.Duration
 	Now     func() time.Time
 	Logger  *slog.Logger
+	// OnTemplate, when set, is told of every template the miner starts searching.
+	OnTemplate func(*Template)
 }
 
 // Miner searches for blocks in the background until its context ends.
@@ -76,6 +78,7 @@ func (m *Miner) BlocksFound() uint64 { return m.found.Load() }
 func (m *Miner) Run(ctx context.Context) {
 	sampler := time.NewTicker(time.Second)
 	defer sampler.Stop()
+	m.rate.sample(time.Now())
 	go func() {
 		for {
 			select {
@@ -95,6 +98,9 @@ func (m *Miner) Run(ctx context.Context) {
 // changes, the refresh interval passes, or ctx ends.
 func (m *Miner) round(ctx context.Context) {
 	tmpl := NewTemplate(m.cfg.Params, m.cfg.Chain, m.cfg.Pool, m.cfg.PayTo, m.extra.Add(1)<<32, m.cfg.Now().Unix())
+	if m.cfg.OnTemplate != nil {
+		m.cfg.OnTemplate(tmpl)
+	}
 	var stop atomic.Bool
 	var wg sync.WaitGroup
 	solved := make(chan bool, 1)

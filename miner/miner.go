@@ -30,6 +30,9 @@ type Config struct {
 	OnTemplate func(*Template)
 }
 
+// hashRateLogInterval is how often a running miner logs its hash rate.
+const hashRateLogInterval = 30 * time.Second
+
 // Miner searches for blocks in the background until its context ends.
 type Miner struct {
 	cfg      Config
@@ -80,12 +83,18 @@ func (m *Miner) Run(ctx context.Context) {
 	defer sampler.Stop()
 	m.rate.sample(time.Now())
 	go func() {
+		lastLog := time.Now()
 		for {
 			select {
 			case <-ctx.Done():
 				return
 			case now := <-sampler.C:
 				m.rate.sample(now)
+				if now.Sub(lastLog) >= hashRateLogInterval {
+					lastLog = now
+					total, per := m.HashRate()
+					m.cfg.Logger.Info("hash rate", "hps", int64(total), "per_thread", per, "blocks_found", m.found.Load())
+				}
 			}
 		}
 	}()

@@ -19,6 +19,8 @@ type metrics struct {
 	blocks       prometheus.Counter
 	txs          prometheus.Counter
 	rejects      *prometheus.CounterVec
+	orphans      prometheus.GaugeFunc
+	orphanCount  func() float64
 	peerCount    func() float64
 	hashrateFunc func() float64
 }
@@ -34,7 +36,9 @@ func newMetrics() *metrics {
 	m.blocks = prometheus.NewCounter(prometheus.CounterOpts{Name: "ledger_blocks_validated_total", Help: "Blocks that passed validation."})
 	m.txs = prometheus.NewCounter(prometheus.CounterOpts{Name: "ledger_transactions_validated_total", Help: "Transactions accepted to the mempool."})
 	m.rejects = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "ledger_rejects_total", Help: "Blocks and transactions rejected, by rule."}, []string{"reason"})
-	m.reg.MustRegister(m.height, m.mempool, m.peers, m.hashrate, m.blocks, m.txs, m.rejects,
+	m.orphans = prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "ledger_orphan_blocks", Help: "Blocks held waiting for their parent."},
+		func() float64 { return call(m.orphanCount) })
+	m.reg.MustRegister(m.orphans, m.height, m.mempool, m.peers, m.hashrate, m.blocks, m.txs, m.rejects,
 		prometheus.NewGoCollector(), prometheus.NewProcessCollector(prometheus.ProcessCollectorOpts{}))
 	return m
 }

@@ -50,7 +50,7 @@ func TestMain(m *testing.M) {
 
 // proc is a running node process.
 type proc struct {
-	t      *testing.T
+	t      testing.TB
 	name   string
 	dir    string
 	cmd    *exec.Cmd
@@ -61,7 +61,7 @@ type proc struct {
 }
 
 // startNode runs `node run` on regtest in a new data directory with the given extra flags.
-func startNode(t *testing.T, name string, extra ...string) *proc {
+func startNode(t testing.TB, name string, extra ...string) *proc {
 	t.Helper()
 	p := &proc{t: t, name: name, dir: filepath.Join(t.TempDir(), name)}
 	p.args = append([]string{"run", "--network", "regtest", "--datadir", p.dir, "--p2p", "/ip4/127.0.0.1/tcp/0", "--rpc", "127.0.0.1:0"}, extra...)

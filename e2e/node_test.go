@@ -22,7 +22,7 @@ var regtest = chaincfg.Regtest
 func addressOf(k chaintest.Key) string { return tx.EncodeAddress(regtest.AddressHRP, k.Pub) }
 
 // coinbaseSpend returns the spend of the coinbase output of the block at height, mined to k.
-func coinbaseSpend(t *testing.T, p *proc, height uint64, k chaintest.Key) chaintest.Spend {
+func coinbaseSpend(t testing.TB, p *proc, height uint64, k chaintest.Key) chaintest.Spend {
 	t.Helper()
 	ctx := context.Background()
 	blk, err := p.client.Block(ctx, itoa(height))
@@ -48,7 +48,7 @@ func itoa(v uint64) string {
 	return string(b)
 }
 
-func sendRaw(t *testing.T, p *proc, t2 *tx.Tx) string {
+func sendRaw(t testing.TB, p *proc, t2 *tx.Tx) string {
 	t.Helper()
 	res, err := p.client.SendRaw(context.Background(), rpc.SendRawRequest{Hex: hex.EncodeToString(t2.Encode())})
 	if err != nil {

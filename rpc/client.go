@@ -76,43 +76,64 @@ func (c *Client) do(ctx context.Context, method, path string, body, out any, tim
 		ctx, cancel = context.WithTimeout(ctx, timeout)
 		defer cancel()
 	}
-	var rd io.Reader
+	var payload []byte
 	if body != nil {
-		data, err := json.Marshal(body)
-		if err != nil {
+		var err error
+		if payload, err = json.Marshal(body); err != nil {
 			return err
 		}
-		rd = bytes.NewReader(data)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, c.URL+path, rd)
+	status, data, err := c.send(ctx, method, path, payload)
+	// A rate-limited request is retried a few times with growing pauses.
+	for wait := 50 * time.Millisecond; err == nil && status == http.StatusTooManyRequests && wait <= 2*time.Second; wait *= 2 {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(wait):
+		}
+		status, data, err = c.send(ctx, method, path, payload)
+	}
 	if err != nil {
-		return fmt.Errorf("rpc request: %w", err)
+		return err
 	}
-	req.SetBasicAuth(CookieUser, c.Password)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	resp, err := c.HTTP.Do(req)
-	if err != nil {
-		return fmt.Errorf("node not reachable at %s (is it running?): %w", c.URL, err)
-	}
-	defer resp.Body.Close()
-	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
-	if err != nil {
-		return fmt.Errorf("read rpc response: %w", err)
-	}
-	if resp.StatusCode/100 != 2 {
+	if status/100 != 2 {
 		var eb ErrorBody
 		if json.Unmarshal(data, &eb) != nil || eb.Error.Code == "" {
-			return &Error{Status: resp.StatusCode, Code: "http_" + fmt.Sprint(resp.StatusCode), Message: string(bytes.TrimSpace(data))}
+			return &Error{Status: status, Code: "http_" + fmt.Sprint(status), Message: string(bytes.TrimSpace(data))}
 		}
-		eb.Error.Status = resp.StatusCode
+		eb.Error.Status = status
 		return &eb.Error
 	}
 	if err := json.Unmarshal(data, out); err != nil {
 		return fmt.Errorf("malformed rpc response: %w", err)
 	}
 	return nil
+}
+
+// send makes one HTTP request and returns the status and body.
+func (c *Client) send(ctx context.Context, method, path string, payload []byte) (int, []byte, error) {
+	var rd io.Reader
+	if payload != nil {
+		rd = bytes.NewReader(payload)
+	}
+	req, err := http.NewRequestWithContext(ctx, method, c.URL+path, rd)
+	if err != nil {
+		return 0, nil, fmt.Errorf("rpc request: %w", err)
+	}
+	req.SetBasicAuth(CookieUser, c.Password)
+	if payload != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	resp, err := c.HTTP.Do(req)
+	if err != nil {
+		return 0, nil, fmt.Errorf("node not reachable at %s (is it running?): %w", c.URL, err)
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(io.LimitReader(resp.Body, 64<<20))
+	if err != nil {
+		return 0, nil, fmt.Errorf("read rpc response: %w", err)
+	}
+	return resp.StatusCode, data, nil
 }
 
 // Status calls GET /v1/status.

@@ -91,4 +91,3 @@ func waitAll(nodes []*proc, cond func(*proc) bool, start time.Time) time.Duratio
 	}
 	return time.Since(start)
 }
-

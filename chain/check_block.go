@@ -18,22 +18,24 @@ import (
 func DecodeBlock(data []byte) (*block.Block, error) {
 	b, err := block.Decode(data)
 	if err != nil {
-		if errors.Is(err, wire.ErrNonCanonical) {
-			return nil, rule.Errorf(rule.ErrNonCanonical, "%v", err)
-		}
-		return nil, rule.Errorf(rule.ErrMalformed, "%v", err)
+		return nil, decodeError(err)
 	}
 	return b, nil
+}
+
+// decodeError maps a decoding failure to its rule error.
+func decodeError(err error) error {
+	if errors.Is(err, wire.ErrNonCanonical) {
+		return rule.Errorf(rule.ErrNonCanonical, "%v", err)
+	}
+	return rule.Errorf(rule.ErrMalformed, "%v", err)
 }
 
 // DecodeTx parses a transaction received from outside, mapping failures to rule errors as DecodeBlock does.
 func DecodeTx(data []byte) (*tx.Tx, error) {
 	t, err := tx.Decode(data)
 	if err != nil {
-		if errors.Is(err, wire.ErrNonCanonical) {
-			return nil, rule.Errorf(rule.ErrNonCanonical, "%v", err)
-		}
-		return nil, rule.Errorf(rule.ErrMalformed, "%v", err)
+		return nil, decodeError(err)
 	}
 	return t, nil
 }

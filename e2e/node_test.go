@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -166,4 +167,19 @@ func TestTwoMiningNodesConvergeOnOneChain(t *testing.T) {
 	n1.restartWith()
 	n2.restartWith("--peer", n1.addr())
 	sameTip(t, 60*time.Second, 40, n1, n2)
+}
+
+func TestPeerOnAnotherNetworkIsDropped(t *testing.T) {
+	n1 := startNode(t, "n1")
+	other := &proc{t: t, name: "testnet", dir: filepath.Join(t.TempDir(), "testnet")}
+	other.args = []string{"run", "--network", "testnet", "--datadir", other.dir, "--p2p", "/ip4/127.0.0.1/tcp/0", "--rpc", "127.0.0.1:0", "--peer", n1.addr()}
+	other.start()
+	t.Cleanup(other.stop)
+	eventually(t, 30*time.Second, "the regtest node to drop the testnet peer", func() bool {
+		return strings.Contains(n1.logText(), "does not speak this network's protocol") ||
+			strings.Contains(other.logText(), "does not speak this network's protocol")
+	})
+	if st := n1.status(); st.Height != 0 {
+		t.Fatalf("regtest node moved to height %d", st.Height)
+	}
 }

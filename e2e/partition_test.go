@@ -152,7 +152,8 @@ func TestSPVPaymentVerifiedInLosingBranchIsUnverifiedAfterHeal(t *testing.T) {
 	w.heal()
 	sameTip(t, 60*time.Second, w.shared+3, w.nodes[:]...)
 	v, errOut, code = payee.run("spv", "verify", "--txid", id, "--peer", w.nodes[0].addr(), "--peer", w.nodes[2].addr())
-	if code != 1 || v["verified"] != false || !strings.HasPrefix(errOut, "error: ") {
+	lines := strings.Split(strings.TrimSpace(errOut), "\n")
+	if code != 1 || v["verified"] != false || !strings.HasPrefix(lines[len(lines)-1], "error: ") {
 		t.Fatalf("verify after the branch lost: exit %d %v %s", code, v, errOut)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -13,6 +14,7 @@ import (
 	"github.com/ledgerd/ledger/chain"
 	"github.com/ledgerd/ledger/chainhash"
 	"github.com/ledgerd/ledger/netproto"
+	"github.com/ledgerd/ledger/p2p"
 	"github.com/ledgerd/ledger/rpc"
 	"github.com/ledgerd/ledger/rule"
 	"github.com/ledgerd/ledger/tx"
@@ -146,6 +148,16 @@ func (s *syncer) handshake(ctx context.Context, id peer.ID) {
 	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	raw, err := s.n.host.Request(rctx, id, netproto.ProtoStatus, nil, netproto.MaxStatusSize)
+	if errors.Is(err, p2p.ErrUnsupported) {
+		// Protocol IDs carry the network name. A peer serving another
+		// network's protocols is on another network; one serving none is a
+		// light client (SPV) and stays.
+		if nets := s.n.host.PeerNetworks(id); len(nets) > 0 && !slices.Contains(nets, s.n.params.Name) {
+			s.n.log.Info("dropping peer that does not speak this network's protocol", "peer", id, "its_networks", nets)
+			s.n.host.Disconnect(id)
+		}
+		return
+	}
 	if err != nil {
 		s.n.log.Debug("status request failed", "peer", id, "err", err)
 		return

@@ -9,6 +9,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"strings"
 	"sync"
 	"time"
 
@@ -261,6 +262,31 @@ func (h *Host) Penalize(id peer.ID, points int, reason string) {
 		h.h.Network().ClosePeer(id)
 	}
 }
+
+// PeerNetworks returns the networks a peer serves protocols for, as learnt
+// from the identify exchange (empty for peers that serve none, such as SPV clients).
+func (h *Host) PeerNetworks(id peer.ID) []string {
+	protos, err := h.h.Peerstore().GetProtocols(id)
+	if err != nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range protos {
+		rest, ok := strings.CutPrefix(string(p), "/ledger/")
+		if !ok {
+			continue
+		}
+		if network, _, ok := strings.Cut(rest, "/"); ok && !seen[network] {
+			seen[network] = true
+			out = append(out, network)
+		}
+	}
+	return out
+}
+
+// Disconnect closes every connection to a peer without banning it.
+func (h *Host) Disconnect(id peer.ID) { h.h.Network().ClosePeer(id) }
 
 // IsBanned reports whether a peer is currently refused.
 func (h *Host) IsBanned(id peer.ID) bool { return h.gater.isBanned(id) }

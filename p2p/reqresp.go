@@ -11,6 +11,8 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/network"
 	"github.com/libp2p/go-libp2p/core/peer"
+	"github.com/libp2p/go-libp2p/core/protocol"
+	msmux "github.com/multiformats/go-multistream"
 )
 
 // Request/response framing: the requester writes a uvarint length and the
@@ -32,6 +34,10 @@ const (
 
 // ErrRemote wraps an error message returned by the remote handler.
 var ErrRemote = errors.New("remote error")
+
+// ErrUnsupported reports a peer that does not speak the protocol: another
+// network, or software that is not a node of this ledger.
+var ErrUnsupported = errors.New("protocol not supported by peer")
 
 // ErrTooLarge reports a message longer than the limit for its protocol.
 var ErrTooLarge = errors.New("message above size limit")
@@ -104,6 +110,10 @@ func (h *Host) Request(ctx context.Context, id peer.ID, name string, req []byte,
 	}
 	s, err := h.h.NewStream(ctx, id, h.protocolID(name))
 	if err != nil {
+		var unsupported msmux.ErrNotSupported[protocol.ID]
+		if errors.As(err, &unsupported) {
+			return nil, fmt.Errorf("%s to %s: %w", name, id, ErrUnsupported)
+		}
 		return nil, fmt.Errorf("%s to %s: open stream: %w", name, id, err)
 	}
 	defer s.Close()

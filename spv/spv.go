@@ -90,7 +90,7 @@ func (c *Client) connect(ctx context.Context, addrs []string) (*session, error) 
 	if len(addrs) == 0 {
 		return nil, errors.New("spv: no peers given (--peer MULTIADDR)")
 	}
-	h, err := p2p.New(ctx, p2p.Config{ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Network: c.params.Name, Logger: c.log})
+	h, err := p2p.New(ctx, p2p.Config{ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Network: c.params.Name, NoPEX: true, Logger: c.log})
 	if err != nil {
 		return nil, fmt.Errorf("spv: start p2p: %w", err)
 	}
@@ -143,9 +143,15 @@ func (s *session) handshake(ctx context.Context, id peer.ID) error {
 func (s *session) syncHeaders(ctx context.Context) {
 	var good []peer.ID
 	for _, id := range s.peers {
-		if err := s.syncFrom(ctx, id); err != nil {
+		err := s.syncFrom(ctx, id)
+		var bad *badHeaders
+		switch {
+		case errors.As(err, &bad):
 			s.c.log.Warn("dropping peer that served bad headers", "peer", id, "err", err)
 			s.host.Penalize(id, p2p.BanThreshold, err.Error())
+			continue
+		case err != nil:
+			s.c.log.Warn("peer failed during header sync", "peer", id, "err", err)
 			continue
 		}
 		good = append(good, id)
@@ -170,11 +176,11 @@ func (s *session) syncFrom(ctx context.Context, id peer.ID) error {
 		}
 		headers, err := netproto.DecodeHeaders(raw)
 		if err != nil {
-			return err
+			return &badHeaders{err}
 		}
 		added, err := s.c.addHeaders(headers)
 		if err != nil {
-			return err
+			return &badHeaders{err}
 		}
 		if len(headers) < netproto.MaxHeaders || added == 0 {
 			return nil
@@ -202,6 +208,12 @@ func (c *Client) addHeaders(headers []block.Header) (int, error) {
 	return len(fresh), c.store.append(fresh)
 }
 
+// badHeaders marks a sync failure that is the peer's fault (invalid or malformed headers).
+type badHeaders struct{ err error }
+
+func (b *badHeaders) Error() string { return b.err.Error() }
+func (b *badHeaders) Unwrap() error { return b.err }
+
 // Sync brings the header chain up to date from the given peers.
 func (c *Client) Sync(ctx context.Context, peers []string) (SyncResult, error) {
 	s, err := c.connect(ctx, peers)
@@ -211,7 +223,7 @@ func (c *Client) Sync(ctx context.Context, peers []string) (SyncResult, error) {
 	defer s.close()
 	s.syncHeaders(ctx)
 	if len(s.peers) == 0 {
-		return c.Best(), errors.New("spv: every peer served invalid headers")
+		return c.Best(), errors.New("spv: no peer served a usable header chain")
 	}
 	return c.Best(), nil
 }

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -156,6 +157,14 @@ func TestWalletRefusesBadInput(t *testing.T) {
 		t.Fatalf("wrong passphrase: %d %q", code, errOut)
 	}
 	a.pass = "pass-a"
+	corrupt := newWallet(t, n, "corrupt")
+	corrupt.pass = a.pass
+	if err := os.WriteFile(corrupt.path, []byte("LGRWALLET\x01 garbage"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, errOut, code := corrupt.run("balance"); code != 1 || !strings.Contains(errOut, "corrupt") {
+		t.Fatalf("corrupt wallet file: %d %q", code, errOut)
+	}
 	out, errOut, code := runCLI(t, []string{"WALLET_PASSPHRASE=pass-a"}, "wallet", "--network", "regtest", "--wallet", a.path,
 		"--rpc", "http://127.0.0.1:1", "--rpc-cookie", filepath.Join(n.dir, "rpc.cookie"), "balance")
 	if code != 1 || !strings.Contains(errOut, "not reachable") || out != "" {

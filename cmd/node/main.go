@@ -53,14 +53,21 @@ func rootCommand(stdout, stderr io.Writer) *cobra.Command {
 	gen := clientCommand("generate N", "Mine N blocks now (regtest only)", cobra.ExactArgs(1), nil)
 	var to string
 	gen.Flags().StringVar(&to, "to", "", "address the block rewards pay to (required)")
-	gen.RunE = clientRun(gen, func(ctx context.Context, c *rpc.Client, args []string) (any, error) {
-		n, err := strconv.Atoi(args[0])
-		if err != nil || n <= 0 {
-			return nil, cli.Usagef("N must be a positive number of blocks, got %q", args[0])
+	// Usage is checked before any node is contacted, so mistakes exit 2.
+	gen.Args = func(_ *cobra.Command, args []string) error {
+		if len(args) != 1 {
+			return cli.Usagef("generate takes one argument, the number of blocks")
+		}
+		if n, err := strconv.Atoi(args[0]); err != nil || n <= 0 {
+			return cli.Usagef("N must be a positive number of blocks, got %q", args[0])
 		}
 		if to == "" {
-			return nil, cli.Usagef("--to ADDR is required")
+			return cli.Usagef("--to ADDR is required")
 		}
+		return nil
+	}
+	gen.RunE = clientRun(gen, func(ctx context.Context, c *rpc.Client, args []string) (any, error) {
+		n, _ := strconv.Atoi(args[0])
 		return c.Generate(ctx, rpc.GenerateRequest{N: n, To: to})
 	})
 	root.AddCommand(gen)
@@ -79,13 +86,11 @@ func rootCommand(stdout, stderr io.Writer) *cobra.Command {
 
 type clientAction func(ctx context.Context, c *rpc.Client, args []string) (any, error)
 
-var commandFlags = map[*cobra.Command]*clientFlags{}
-
+// clientCommand builds a command that talks to a running node; a nil action
+// is set later with clientRun, for commands with flags of their own.
 func clientCommand(use, short string, args cobra.PositionalArgs, action clientAction) *cobra.Command {
 	cmd := &cobra.Command{Use: use, Short: short, Args: cli.Args(args)}
-	f := &clientFlags{}
-	f.register(cmd)
-	commandFlags[cmd] = f
+	(&clientFlags{}).register(cmd)
 	if action != nil {
 		cmd.RunE = clientRun(cmd, action)
 	}
@@ -94,7 +99,11 @@ func clientCommand(use, short string, args cobra.PositionalArgs, action clientAc
 
 func clientRun(cmd *cobra.Command, action clientAction) func(*cobra.Command, []string) error {
 	return func(c *cobra.Command, args []string) error {
-		client, err := commandFlags[cmd].client()
+		f := &clientFlags{}
+		f.datadir, _ = cmd.Flags().GetString("datadir")
+		f.rpcURL, _ = cmd.Flags().GetString("rpc")
+		f.cookie, _ = cmd.Flags().GetString("rpc-cookie")
+		client, err := f.client()
 		if err != nil {
 			return err
 		}

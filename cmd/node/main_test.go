@@ -1,0 +1,33 @@
+package main
+
+import (
+	"bytes"
+	"strings"
+	"testing"
+)
+
+func TestExitCodesAndErrorLines(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"generate", "abc", "--to", "x", "--datadir", "/nonexistent"}, 2, "positive number"},
+		{[]string{"generate", "5"}, 2, "--to ADDR is required"},
+		{[]string{"--bogus"}, 2, "unknown flag"},
+		{[]string{"tx"}, 2, "accepts 1 arg"},
+		{[]string{"run"}, 2, "--datadir DIR is required"},
+		{[]string{"run", "--datadir", "/tmp/x", "--network", "mainnet"}, 2, "unknown network"},
+		{[]string{"run", "--datadir", "/tmp/x", "--mine"}, 2, "--mine needs --mine-to"},
+		{[]string{"status"}, 1, "--datadir DIR of a running node"},
+		{[]string{"status", "--datadir", t.TempDir()}, 1, "no running node found"},
+		{[]string{"status", "--rpc", "http://127.0.0.1:1"}, 1, "--rpc and --rpc-cookie go together"},
+	} {
+		var out, errb bytes.Buffer
+		code := run(tc.args, &out, &errb)
+		lines := strings.Split(strings.TrimSpace(errb.String()), "\n")
+		if code != tc.code || len(lines) != 1 || !strings.HasPrefix(lines[0], "error: ") || !strings.Contains(lines[0], tc.want) || out.Len() != 0 {
+			t.Errorf("%v: exit %d, stderr %q; want exit %d and one error line with %q", tc.args, code, errb.String(), tc.code, tc.want)
+		}
+	}
+}

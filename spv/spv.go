@@ -79,9 +79,10 @@ func (c *Client) Best() SyncResult {
 
 // session is a connection to a set of full nodes for one command.
 type session struct {
-	c     *Client
-	host  *p2p.Host
-	peers []peer.ID
+	c       *Client
+	host    *p2p.Host
+	peers   []peer.ID
+	claimed map[peer.ID]*big.Int // chain work each peer claimed in its handshake
 }
 
 // connect starts an ephemeral p2p host and connects to the given peers,
@@ -94,7 +95,7 @@ func (c *Client) connect(ctx context.Context, addrs []string) (*session, error) 
 	if err != nil {
 		return nil, fmt.Errorf("spv: start p2p: %w", err)
 	}
-	s := &session{c: c, host: h}
+	s := &session{c: c, host: h, claimed: map[peer.ID]*big.Int{}}
 	for _, a := range addrs {
 		info, err := peer.AddrInfoFromString(a)
 		if err != nil {
@@ -135,6 +136,7 @@ func (s *session) handshake(ctx context.Context, id peer.ID) error {
 	if st.Network != s.c.params.Name || st.Genesis != s.c.params.GenesisHash() {
 		return fmt.Errorf("peer is on network %q with another genesis", st.Network)
 	}
+	s.claimed[id] = st.Work
 	return nil
 }
 
@@ -156,7 +158,19 @@ func (s *session) syncHeaders(ctx context.Context) {
 		}
 		good = append(good, id)
 	}
-	s.peers = good
+	// A peer that claimed more work than any header chain it served is
+	// reported and dropped. (A peer claiming less may simply have been
+	// behind a moment ago; its proofs are checked against the best chain.)
+	best := s.c.Best().ChainWork
+	s.peers = s.peers[:0]
+	for _, id := range good {
+		if claim := s.claimed[id]; claim != nil && claim.Cmp(best) > 0 {
+			s.c.log.Warn("dropping peer that claimed more work than it served", "peer", id,
+				"claimed", claim.Text(16), "best", best.Text(16))
+			continue
+		}
+		s.peers = append(s.peers, id)
+	}
 }
 
 func (s *session) syncFrom(ctx context.Context, id peer.ID) error {

@@ -72,3 +72,7 @@ func FuzzDecodeTxProof(f *testing.F) {
 	enc, _ := (&TxProof{Tx: cb, Proof: proof}).Encode()
 	fuzzNoPanic(f, enc, func(b []byte) error { _, err := DecodeTxProof(b); return err })
 }
+
+func FuzzDecodeHashes(f *testing.F) {
+	fuzzNoPanic(f, EncodeHashes([]chainhash.Hash{{1}, {2}}), func(b []byte) error { _, err := DecodeHashes(b, MaxBlocksPerReq); return err })
+}

@@ -68,6 +68,17 @@ func doubleGeneric(mid *[8]uint32, tail *[64]byte, out *[8]uint32) {
 	compress(out, &second)
 }
 
+// double2 runs double on two tails from the same midstate. The assembly
+// version interleaves them: a single hash is a chain of dependent rounds that
+// leaves the SHA unit idle while each round's result is pending, and a second,
+// independent chain fills those gaps.
+var double2 = double2Generic
+
+func double2Generic(mid *[8]uint32, tails *[2][64]byte, outs *[2][8]uint32) {
+	double(mid, &tails[0], &outs[0])
+	double(mid, &tails[1], &outs[1])
+}
+
 // hashTail returns the final state of the double hash of the header whose second block is tail.
 func (t *Template) hashTail(tail *[64]byte) [8]uint32 {
 	var out [8]uint32
@@ -99,19 +110,34 @@ func (t *Template) Search(target [32]byte, start uint32, count uint64, stop *ato
 	if max := uint64(1<<32) - uint64(start); count > max {
 		count = max
 	}
-	tail := t.tail
 	targetHead := binary.BigEndian.Uint32(target[:4])
-	for i := uint64(0); i < count; i++ {
+	tails := [2][64]byte{t.tail, t.tail}
+	var outs [2][8]uint32
+	i := uint64(0)
+	// Nonces go in pairs, one per lane of double2; stopCheckInterval is even,
+	// so the stop check still falls on a pair boundary.
+	for ; i+1 < count; i += 2 {
 		if i%stopCheckInterval == 0 && i > 0 && stop != nil && stop.Load() {
 			return 0, chainhash.Hash{}, false, i
 		}
 		n := start + uint32(i)
-		binary.LittleEndian.PutUint32(tail[tailNonce:], n)
-		s := t.hashTail(&tail)
+		binary.LittleEndian.PutUint32(tails[0][tailNonce:], n)
+		binary.LittleEndian.PutUint32(tails[1][tailNonce:], n+1)
+		double2(&t.mid, &tails, &outs)
 		// The first state word is the hash's first four bytes: most nonces fail there.
-		if s[0] > targetHead {
+		if outs[0][0] > targetHead && outs[1][0] > targetHead {
 			continue
 		}
+		for lane := range outs {
+			if h := stateBytes(&outs[lane]); below(h, target) {
+				return n + uint32(lane), h, true, i + uint64(lane) + 1
+			}
+		}
+	}
+	if i < count {
+		n := start + uint32(i)
+		binary.LittleEndian.PutUint32(tails[0][tailNonce:], n)
+		s := t.hashTail(&tails[0])
 		if h := stateBytes(&s); below(h, target) {
 			return n, h, true, i + 1
 		}

@@ -16,9 +16,9 @@ func randomHeader(r *rand.Rand) [HeaderSize]byte {
 
 // withGeneric runs f with the portable compression functions in use.
 func withGeneric(f func()) {
-	c, d := compress, double
-	compress, double = blockGeneric, doubleGeneric
-	defer func() { compress, double = c, d }()
+	c, d, d2 := compress, double, double2
+	compress, double, double2 = blockGeneric, doubleGeneric, double2Generic
+	defer func() { compress, double, double2 = c, d, d2 }()
 	f()
 }
 
@@ -28,14 +28,22 @@ func TestHashIsDoubleSHA256OfTheHeader(t *testing.T) {
 }
 
 func TestSearchAgreesWithTheNaiveLoop(t *testing.T) {
+	t.Run(Implementation(), checkSearchAgainstNaive)
+	t.Run("generic", func(t *testing.T) { withGeneric(func() { checkSearchAgainstNaive(t) }) })
+}
+
+// checkSearchAgainstNaive is the property: over random headers, starts and
+// odd and even counts, Search returns what the plain loop returns.
+func checkSearchAgainstNaive(t *testing.T) {
 	r := rand.New(rand.NewSource(4))
 	var target [32]byte
 	target[0] = 0x02
 	for i := 0; i < 20; i++ {
 		h := randomHeader(r)
 		start := r.Uint32() >> 1
-		n1, h1, ok1, tried1 := NewTemplate(h).Search(target, start, 5000, nil)
-		n2, h2, ok2, tried2 := SearchNaive(h, target, start, 5000)
+		count := uint64(1 + r.Intn(5000))
+		n1, h1, ok1, tried1 := NewTemplate(h).Search(target, start, count, nil)
+		n2, h2, ok2, tried2 := SearchNaive(h, target, start, count)
 		if n1 != n2 || h1 != h2 || ok1 != ok2 || tried1 != tried2 {
 			t.Fatalf("header %d: midstate search (%d %v %d) and naive loop (%d %v %d) disagree", i, n1, ok1, tried1, n2, ok2, tried2)
 		}
@@ -114,4 +122,23 @@ func BenchmarkSearch(b *testing.B) {
 	b.ResetTimer()
 	_, _, _, tried := tmpl.Search(impossible, 0, uint64(b.N), nil)
 	b.ReportMetric(float64(tried)/b.Elapsed().Seconds(), "H/s")
+}
+
+func TestTwoLaneHashMatchesOneLaneHashes(t *testing.T) {
+	r := rand.New(rand.NewSource(5))
+	for i := 0; i < 2000; i++ {
+		tmpl := NewTemplate(randomHeader(r))
+		tails := [2][64]byte{tmpl.tail, tmpl.tail}
+		r.Read(tails[0][:HeaderSize-64])
+		r.Read(tails[1][:HeaderSize-64])
+		var outs [2][8]uint32
+		double2(&tmpl.mid, &tails, &outs)
+		for lane := range tails {
+			var want [8]uint32
+			doubleGeneric(&tmpl.mid, &tails[lane], &want)
+			if outs[lane] != want {
+				t.Fatalf("case %d lane %d: %s two-lane hash differs from the generic one", i, lane, Implementation())
+			}
+		}
+	}
 }

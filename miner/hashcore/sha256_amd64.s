@@ -25,6 +25,22 @@ TEXT ·hasSHANI(SB), NOSPLIT, $0-1
 	PSHUFD $0x0E, X0, X0 \
 	SHA256RNDS2 X0, X2, X1
 
+// Four rounds of two independent hashes: lane A (state X1/X2, message MA)
+// and lane B (state X11/X12, message MB). The round constants sit in X7;
+// SHA256RNDS2 reads its message from X0 implicitly, which both lanes reuse.
+#define ROUNDS4X2(MA, MB, OFF) \
+	MOVOU OFF(AX), X7 \
+	MOVO X7, X0 \
+	PADDD MA, X0 \
+	SHA256RNDS2 X0, X1, X2 \
+	PSHUFD $0x0E, X0, X0 \
+	SHA256RNDS2 X0, X2, X1 \
+	MOVO X7, X0 \
+	PADDD MB, X0 \
+	SHA256RNDS2 X0, X11, X12 \
+	PSHUFD $0x0E, X0, X0 \
+	SHA256RNDS2 X0, X12, X11
+
 // Next four message words into M0 (holding the words 16 earlier), from
 // M1 (12 earlier), M2 (8 earlier) and M3 (4 earlier).
 #define SCHEDULE(M0, M1, M2, M3) \
@@ -46,26 +62,34 @@ TEXT ·hasSHANI(SB), NOSPLIT, $0-1
 	MOVO X1, X9 \
 	MOVO X2, X10
 
+// Adds the saved state (X9/X10) to the ABEF/CDGH pair S1/S2 and turns it
+// back into a..h (S1 = a..d, S2 = e..h).
+#define STATE_OUTX(S1, S2) \
+	PADDD X9, S1 \
+	PADDD X10, S2 \
+	PSHUFD $0x1B, S1, S1 \
+	PSHUFD $0xB1, S2, S2 \
+	MOVO S1, X7 \
+	PBLENDW $0xF0, S2, S1 \
+	PALIGNR $8, X7, S2
+
 // Adds the saved state and turns X1/X2 back into a..h (X1 = a..d, X2 = e..h).
-#define STATE_OUT \
-	PADDD X9, X1 \
-	PADDD X10, X2 \
-	PSHUFD $0x1B, X1, X1 \
-	PSHUFD $0xB1, X2, X2 \
-	MOVO X1, X7 \
-	PBLENDW $0xF0, X2, X1 \
-	PALIGNR $8, X7, X2
+#define STATE_OUT STATE_OUTX(X1, X2)
+
+// Loads the 64-byte block at (R) as big-endian message words into
+// M0..M3, byte-swapping with the shuffle mask in MASK.
+#define LOAD_MSGX(R, MASK, M0, M1, M2, M3) \
+	MOVOU 0(R), M0 \
+	PSHUFB MASK, M0 \
+	MOVOU 16(R), M1 \
+	PSHUFB MASK, M1 \
+	MOVOU 32(R), M2 \
+	PSHUFB MASK, M2 \
+	MOVOU 48(R), M3 \
+	PSHUFB MASK, M3
 
 // Loads the 64-byte block at (R) as big-endian message words into X3..X6.
-#define LOAD_MSG(R) \
-	MOVOU 0(R), X3 \
-	PSHUFB X8, X3 \
-	MOVOU 16(R), X4 \
-	PSHUFB X8, X4 \
-	MOVOU 32(R), X5 \
-	PSHUFB X8, X5 \
-	MOVOU 48(R), X6 \
-	PSHUFB X8, X6
+#define LOAD_MSG(R) LOAD_MSGX(R, X8, X3, X4, X5, X6)
 
 // All 64 rounds on the message words in X3..X6 (scheduled in place).
 #define ROUNDS64 \
@@ -97,6 +121,50 @@ TEXT ·hasSHANI(SB), NOSPLIT, $0-1
 	ROUNDS4(X5, 224) \
 	SCHEDULE(X6, X3, X4, X5) \
 	ROUNDS4(X6, 240)
+
+// All 64 rounds of two interleaved hashes: lane A's message words are in
+// X3..X6, lane B's in X13, X14, X15, X8 (both scheduled in place).
+#define ROUNDS64X2 \
+	ROUNDS4X2(X3, X13, 0) \
+	ROUNDS4X2(X4, X14, 16) \
+	ROUNDS4X2(X5, X15, 32) \
+	ROUNDS4X2(X6, X8, 48) \
+	SCHEDULE(X3, X4, X5, X6) \
+	SCHEDULE(X13, X14, X15, X8) \
+	ROUNDS4X2(X3, X13, 64) \
+	SCHEDULE(X4, X5, X6, X3) \
+	SCHEDULE(X14, X15, X8, X13) \
+	ROUNDS4X2(X4, X14, 80) \
+	SCHEDULE(X5, X6, X3, X4) \
+	SCHEDULE(X15, X8, X13, X14) \
+	ROUNDS4X2(X5, X15, 96) \
+	SCHEDULE(X6, X3, X4, X5) \
+	SCHEDULE(X8, X13, X14, X15) \
+	ROUNDS4X2(X6, X8, 112) \
+	SCHEDULE(X3, X4, X5, X6) \
+	SCHEDULE(X13, X14, X15, X8) \
+	ROUNDS4X2(X3, X13, 128) \
+	SCHEDULE(X4, X5, X6, X3) \
+	SCHEDULE(X14, X15, X8, X13) \
+	ROUNDS4X2(X4, X14, 144) \
+	SCHEDULE(X5, X6, X3, X4) \
+	SCHEDULE(X15, X8, X13, X14) \
+	ROUNDS4X2(X5, X15, 160) \
+	SCHEDULE(X6, X3, X4, X5) \
+	SCHEDULE(X8, X13, X14, X15) \
+	ROUNDS4X2(X6, X8, 176) \
+	SCHEDULE(X3, X4, X5, X6) \
+	SCHEDULE(X13, X14, X15, X8) \
+	ROUNDS4X2(X3, X13, 192) \
+	SCHEDULE(X4, X5, X6, X3) \
+	SCHEDULE(X14, X15, X8, X13) \
+	ROUNDS4X2(X4, X14, 208) \
+	SCHEDULE(X5, X6, X3, X4) \
+	SCHEDULE(X15, X8, X13, X14) \
+	ROUNDS4X2(X5, X15, 224) \
+	SCHEDULE(X6, X3, X4, X5) \
+	SCHEDULE(X8, X13, X14, X15) \
+	ROUNDS4X2(X6, X8, 240)
 
 // func blockSHANI(state *[8]uint32, p *[64]byte)
 TEXT ·blockSHANI(SB), NOSPLIT, $0-16
@@ -161,4 +229,50 @@ TEXT ·doubleSHANI(SB), NOSPLIT, $0-24
 	STATE_OUT
 	MOVOU X1, (DX)
 	MOVOU X2, 16(DX)
+	RET
+
+// func double2SHANI(mid *[8]uint32, tails *[2][64]byte, outs *[2][8]uint32)
+// Runs doubleSHANI on two tails at once, interleaving the two independent
+// dependency chains so the SHA unit works on one while the other waits on
+// SHA256RNDS2's latency.
+TEXT ·double2SHANI(SB), NOSPLIT, $0-24
+	MOVQ mid+0(FP), DI
+	MOVQ tails+8(FP), SI
+	MOVQ outs+16(FP), DX
+	LEAQ ·k256(SB), AX
+	LEAQ 64(SI), BX
+
+	STATE_IN(DI)
+	MOVO X1, X11
+	MOVO X2, X12
+
+	MOVOU flipMask<>(SB), X0
+	LOAD_MSGX(SI, X0, X3, X4, X5, X6)
+	LOAD_MSGX(BX, X0, X13, X14, X15, X8)
+	ROUNDS64X2
+	STATE_OUTX(X1, X2)
+	STATE_OUTX(X11, X12)
+
+	// Each digest becomes message words 0..7 of its lane's second hash.
+	MOVO X1, X3
+	MOVO X2, X4
+	MOVO X11, X13
+	MOVO X12, X14
+	MOVOU pad32lo<>(SB), X5
+	MOVOU pad32hi<>(SB), X6
+	MOVO X5, X15
+	MOVO X6, X8
+	MOVOU ivABEF<>(SB), X1
+	MOVOU ivCDGH<>(SB), X2
+	MOVO X1, X9
+	MOVO X2, X10
+	MOVO X1, X11
+	MOVO X2, X12
+	ROUNDS64X2
+	STATE_OUTX(X1, X2)
+	STATE_OUTX(X11, X12)
+	MOVOU X1, (DX)
+	MOVOU X2, 16(DX)
+	MOVOU X11, 32(DX)
+	MOVOU X12, 48(DX)
 	RET

@@ -2,8 +2,10 @@ package chain
 
 import (
 	"crypto/sha256"
+	"encoding/binary"
 	"fmt"
 	"math/big"
+	"sort"
 
 	"github.com/ledgerd/ledger/block"
 	"github.com/ledgerd/ledger/chainhash"
@@ -238,27 +240,52 @@ func (c *Chain) UnspentByKey(pub [32]byte) ([]KeyUTXO, error) {
 	return out, err
 }
 
-// HistoryByKey returns the ids of main-chain transactions that pay to or
-// spend from pub, oldest first, with their heights.
-func (c *Chain) HistoryByKey(pub [32]byte) ([]chainhash.Hash, []uint64, error) {
+// HistoryEntry is a main-chain transaction in an address's history.
+type HistoryEntry struct {
+	TxID     chainhash.Hash
+	Height   uint64
+	Position int // index of the transaction in its block
+}
+
+// Before reports whether e comes before o in chain order: by height, then by
+// position in the block.
+func (e HistoryEntry) Before(o HistoryEntry) bool {
+	if e.Height != o.Height {
+		return e.Height < o.Height
+	}
+	return e.Position < o.Position
+}
+
+// HistoryByKey returns the main-chain transactions that pay to or spend from
+// pub in chain order: by height, then by position in the block.
+func (c *Chain) HistoryByKey(pub [32]byte) ([]HistoryEntry, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	var ids []chainhash.Hash
-	var heights []uint64
+	var out []HistoryEntry
 	err := c.store.iterate(key(prefixAddrTx, pub[:]), func(k, _ []byte) error {
 		rest := k[1+32:]
 		if len(rest) != 8+32 {
 			return fmt.Errorf("%w: address history key of %d bytes", ErrCorruptStore, len(k))
 		}
-		var h uint64
-		for _, b := range rest[:8] {
-			h = h<<8 | uint64(b)
+		e := HistoryEntry{Height: binary.BigEndian.Uint64(rest[:8]), TxID: chainhash.Hash(rest[8:])}
+		v, ok, err := c.store.get(key(prefixTx, e.TxID[:]))
+		if err != nil {
+			return fmt.Errorf("look up tx %s: %w", e.TxID, err)
 		}
-		heights = append(heights, h)
-		ids = append(ids, chainhash.Hash(rest[8:]))
+		if !ok {
+			return fmt.Errorf("%w: address history names unindexed tx %s", ErrCorruptStore, e.TxID)
+		}
+		loc, err := decodeTxLocation(v)
+		if err != nil {
+			return err
+		}
+		e.Position = int(loc.Position)
+		out = append(out, e)
 		return nil
 	})
-	return ids, heights, err
+	// Keys order entries by height, then txid; within a block, chain order is by position.
+	sort.Slice(out, func(i, j int) bool { return out[i].Before(out[j]) })
+	return out, err
 }
 
 // UTXOSetHash returns a digest of the whole UTXO set (outpoints and entries

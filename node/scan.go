@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"sort"
 
+	"github.com/ledgerd/ledger/chain"
 	"github.com/ledgerd/ledger/chainhash"
 	"github.com/ledgerd/ledger/rpc"
 	"github.com/ledgerd/ledger/tx"
@@ -31,6 +32,7 @@ func (b *backend) Scan(ctx context.Context, req rpc.ScanRequest) (*rpc.ScanResul
 	tip := n.chain.Tip()
 	res := &rpc.ScanResult{Height: tip.Height, Tip: tip.Hash.String(), UTXOs: []rpc.UTXO{}, History: []rpc.HistoryItem{}}
 	seen := map[chainhash.Hash]bool{}
+	var confirmed []chain.HistoryEntry
 	for k := range keys {
 		utxos, err := n.chain.UnspentByKey(k)
 		if err != nil {
@@ -47,18 +49,22 @@ func (b *backend) Scan(ctx context.Context, req rpc.ScanRequest) (*rpc.ScanResul
 				SpentInMempool: spent,
 			})
 		}
-		ids, heights, err := n.chain.HistoryByKey(k)
+		entries, err := n.chain.HistoryByKey(k)
 		if err != nil {
 			return nil, err
 		}
-		for i, id := range ids {
-			if !seen[id] {
-				seen[id] = true
-				res.History = append(res.History, rpc.HistoryItem{TxID: id.String(), Height: heights[i], Confirmations: tip.Height - heights[i] + 1})
+		for _, e := range entries {
+			if !seen[e.TxID] {
+				seen[e.TxID] = true
+				confirmed = append(confirmed, e)
 			}
 		}
 	}
-	sort.SliceStable(res.History, func(i, j int) bool { return res.History[i].Height < res.History[j].Height })
+	// Chain order across all keys: by height, then position in the block.
+	sort.Slice(confirmed, func(i, j int) bool { return confirmed[i].Before(confirmed[j]) })
+	for _, e := range confirmed {
+		res.History = append(res.History, rpc.HistoryItem{TxID: e.TxID.String(), Height: e.Height, Confirmations: tip.Height - e.Height + 1})
+	}
 	for _, e := range n.pool.Transactions() {
 		touched := false
 		for i, o := range e.Tx.Outputs {

@@ -13,6 +13,7 @@ import (
 	"math/big"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -67,6 +68,8 @@ type SyncResult struct {
 	Height    uint64
 	Tip       chainhash.Hash
 	ChainWork *big.Int
+	// Dropped lists the peers a sync stopped using, and why.
+	Dropped []DroppedPeer
 }
 
 // Best returns the tip of the most-work header chain.
@@ -77,12 +80,30 @@ func (c *Client) Best() SyncResult {
 	return SyncResult{Height: b.Height, Tip: b.Hash, ChainWork: new(big.Int).Set(b.Work)}
 }
 
+// DroppedPeer is a peer a command stopped using, and why: unreachable, on
+// another network, or caught serving bad data (those are also banned).
+type DroppedPeer struct {
+	Peer   string `json:"peer"`
+	Reason string `json:"reason"`
+}
+
 // session is a connection to a set of full nodes for one command.
 type session struct {
 	c       *Client
 	host    *p2p.Host
 	peers   []peer.ID
 	claimed map[peer.ID]*big.Int // chain work each peer claimed in its handshake
+	dropped []DroppedPeer
+}
+
+// drop reports that the session stops using who (a peer ID or address) for
+// reason; a peer that lied is also penalised to the ban threshold.
+func (s *session) drop(who, reason string, lied bool, id peer.ID) {
+	s.c.log.Warn("dropping peer", "peer", who, "reason", reason)
+	s.dropped = append(s.dropped, DroppedPeer{Peer: who, Reason: reason})
+	if lied {
+		s.host.Penalize(id, p2p.BanThreshold, reason)
+	}
 }
 
 // connect starts an ephemeral p2p host and connects to the given peers,
@@ -99,25 +120,33 @@ func (c *Client) connect(ctx context.Context, addrs []string) (*session, error) 
 	for _, a := range addrs {
 		info, err := peer.AddrInfoFromString(a)
 		if err != nil {
-			c.log.Warn("bad peer address", "addr", a, "err", err)
+			s.drop(a, fmt.Sprintf("not a multiaddr ending in /p2p/ID: %v", err), false, "")
 			continue
 		}
 		if err := h.Connect(ctx, a); err != nil {
-			c.log.Warn("peer unreachable", "peer", info.ID, "err", err)
+			s.drop(info.ID.String(), fmt.Sprintf("unreachable: %v", err), false, "")
 			continue
 		}
 		if err := s.handshake(ctx, info.ID); err != nil {
-			c.log.Warn("dropping peer", "peer", info.ID, "err", err)
-			h.Penalize(info.ID, p2p.BanThreshold, err.Error())
+			s.drop(info.ID.String(), err.Error(), true, info.ID)
 			continue
 		}
 		s.peers = append(s.peers, info.ID)
 	}
 	if len(s.peers) == 0 {
 		h.Close()
-		return nil, errors.New("spv: none of the given peers could be used")
+		return nil, fmt.Errorf("spv: none of the given peers could be used (%s)", s.droppedSummary())
 	}
 	return s, nil
+}
+
+// droppedSummary lists the dropped peers and their reasons on one line.
+func (s *session) droppedSummary() string {
+	var why []string
+	for _, d := range s.dropped {
+		why = append(why, d.Peer+": "+d.Reason)
+	}
+	return strings.Join(why, "; ")
 }
 
 func (s *session) close() { s.host.Close() }
@@ -149,11 +178,10 @@ func (s *session) syncHeaders(ctx context.Context) {
 		var bad *badHeaders
 		switch {
 		case errors.As(err, &bad):
-			s.c.log.Warn("dropping peer that served bad headers", "peer", id, "err", err)
-			s.host.Penalize(id, p2p.BanThreshold, err.Error())
+			s.drop(id.String(), "served bad headers: "+err.Error(), true, id)
 			continue
 		case err != nil:
-			s.c.log.Warn("peer failed during header sync", "peer", id, "err", err)
+			s.drop(id.String(), "failed during header sync: "+err.Error(), false, id)
 			continue
 		}
 		good = append(good, id)
@@ -165,8 +193,7 @@ func (s *session) syncHeaders(ctx context.Context) {
 	s.peers = s.peers[:0]
 	for _, id := range good {
 		if claim := s.claimed[id]; claim != nil && claim.Cmp(best) > 0 {
-			s.c.log.Warn("dropping peer that claimed more work than it served", "peer", id,
-				"claimed", claim.Text(16), "best", best.Text(16))
+			s.drop(id.String(), fmt.Sprintf("claimed chain work %s but served no chain beyond %s", claim.Text(16), best.Text(16)), false, id)
 			continue
 		}
 		s.peers = append(s.peers, id)
@@ -236,8 +263,10 @@ func (c *Client) Sync(ctx context.Context, peers []string) (SyncResult, error) {
 	}
 	defer s.close()
 	s.syncHeaders(ctx)
+	res := c.Best()
+	res.Dropped = s.dropped
 	if len(s.peers) == 0 {
-		return c.Best(), errors.New("spv: no peer served a usable header chain")
+		return res, fmt.Errorf("spv: no peer served a usable header chain (%s)", s.droppedSummary())
 	}
-	return c.Best(), nil
+	return res, nil
 }

@@ -212,6 +212,7 @@ func TestForgedProofsAreRejected(t *testing.T) {
 			if v.Verified {
 				t.Fatalf("forged proof verified: %+v", v)
 			}
+			requireDroppedOnly(t, v.Dropped, liar.PeerID())
 			// With an honest peer beside the liar, the payment verifies.
 			liar2 := lyingNode(t, n, tc.tamper)
 			c2 := openClient(t)
@@ -219,7 +220,16 @@ func TestForgedProofsAreRejected(t *testing.T) {
 			if err != nil || !v.Verified {
 				t.Fatalf("a liar among honest peers fooled the client: %+v %v", v, err)
 			}
+			requireDroppedOnly(t, v.Dropped, liar2.PeerID())
 		})
+	}
+}
+
+// requireDroppedOnly checks that the client reported exactly one dropped peer, id.
+func requireDroppedOnly(t *testing.T, dropped []DroppedPeer, id peer.ID) {
+	t.Helper()
+	if len(dropped) != 1 || dropped[0].Peer != id.String() || dropped[0].Reason == "" {
+		t.Fatalf("dropped peers %+v, want only %s with a reason", dropped, id)
 	}
 }
 

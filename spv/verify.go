@@ -9,7 +9,6 @@ import (
 
 	"github.com/ledgerd/ledger/chainhash"
 	"github.com/ledgerd/ledger/netproto"
-	"github.com/ledgerd/ledger/p2p"
 )
 
 // Verification is the outcome of checking a payment.
@@ -23,6 +22,8 @@ type Verification struct {
 	Received int64
 	// Reason says why a payment is not verified.
 	Reason string
+	// Dropped lists the peers verification stopped using, and why.
+	Dropped []DroppedPeer
 }
 
 // Verify syncs headers, then asks the peers for txid's Merkle proof and
@@ -40,18 +41,18 @@ func (c *Client) Verify(ctx context.Context, peers []string, txid chainhash.Hash
 	for _, id := range s.peers {
 		got, lied := s.checkProof(ctx, id, txid, minConf, isMine)
 		if lied != "" {
-			c.log.Warn("peer sent a bad proof; dropping it", "peer", id, "reason", lied)
-			s.host.Penalize(id, p2p.BanThreshold, lied)
+			s.drop(id.String(), lied, true, id)
 			continue
 		}
 		if got == nil {
 			continue
 		}
+		v = got // a verified answer, or the most informative failure so far
 		if got.Verified {
-			return got, nil
+			break
 		}
-		v = got // keep the most informative failure
 	}
+	v.Dropped = s.dropped
 	return v, nil
 }
 

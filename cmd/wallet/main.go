@@ -53,7 +53,7 @@ func (e *env) root() *cobra.Command {
 	pf.StringVar(&e.nodeDir, "node", "", "data directory of a running full node")
 	pf.StringVar(&e.rpcURL, "rpc", "", "RPC URL of a full node (with --rpc-cookie)")
 	pf.StringVar(&e.cookie, "rpc-cookie", "", "RPC cookie file of the node (with --rpc)")
-	pf.StringVar(&e.logLevel, "log-level", "warn", "log level for SPV: debug, info, warn, error")
+	pf.StringVar(&e.logLevel, "log-level", "error", "SPV log level on stderr: debug, info, warn, error (dropped peers are also listed in the output's dropped_peers)")
 	root.AddCommand(e.createCmd(), e.restoreCmd(), e.addressCmd(), e.balanceCmd(), e.sendCmd(), e.historyCmd(), e.spvCmd())
 	return root
 }
@@ -304,6 +304,14 @@ func (e *env) spvClient() (*spv.Client, *chaincfg.Params, error) {
 	return c, p, err
 }
 
+// droppedList is the dropped_peers value of SPV output: never null.
+func droppedList(d []spv.DroppedPeer) []spv.DroppedPeer {
+	if d == nil {
+		return []spv.DroppedPeer{}
+	}
+	return d
+}
+
 func (e *env) spvCmd() *cobra.Command {
 	cmd := &cobra.Command{Use: "spv", Short: "Header-only sync and payment verification over p2p"}
 	var peers []string
@@ -321,7 +329,8 @@ func (e *env) spvCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return e.print(map[string]any{"height": res.Height, "tip": res.Tip.String(), "chain_work": res.ChainWork.Text(16)})
+			return e.print(map[string]any{"height": res.Height, "tip": res.Tip.String(), "chain_work": res.ChainWork.Text(16),
+				"dropped_peers": droppedList(res.Dropped)})
 		}}
 	sync.Flags().StringArrayVar(&peers, "peer", nil, "full node multiaddr ending in /p2p/ID (repeatable)")
 	var txid string
@@ -350,7 +359,7 @@ func (e *env) spvCmd() *cobra.Command {
 				return err
 			}
 			out := map[string]any{"txid": v.TxID.String(), "verified": v.Verified, "block": nil, "height": v.Height,
-				"confirmations": v.Confirmations, "received": v.Received}
+				"confirmations": v.Confirmations, "received": v.Received, "dropped_peers": droppedList(v.Dropped)}
 			if !v.Block.IsZero() {
 				out["block"] = v.Block.String()
 			}

@@ -99,6 +99,7 @@ type session struct {
 // drop reports that the session stops using who (a peer ID or address) for
 // reason; a peer that lied is also penalised to the ban threshold.
 func (s *session) drop(who, reason string, lied bool, id peer.ID) {
+	reason = strings.Join(strings.Fields(reason), " ") // dial errors span lines
 	s.c.log.Warn("dropping peer", "peer", who, "reason", reason)
 	s.dropped = append(s.dropped, DroppedPeer{Peer: who, Reason: reason})
 	if lied {

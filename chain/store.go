@@ -7,6 +7,7 @@ import (
 	"math/big"
 
 	"github.com/syndtr/goleveldb/leveldb"
+	ldberrors "github.com/syndtr/goleveldb/leveldb/errors"
 	"github.com/syndtr/goleveldb/leveldb/opt"
 	"github.com/syndtr/goleveldb/leveldb/util"
 
@@ -44,6 +45,9 @@ type store struct {
 
 func openStore(path string) (*store, error) {
 	db, err := leveldb.OpenFile(path, &opt.Options{BlockCacheCapacity: 32 << 20})
+	if ldberrors.IsCorrupted(err) {
+		return nil, fmt.Errorf("%w: open %s: %w", ErrCorruptStore, path, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("open chain store %s: %w", path, err)
 	}

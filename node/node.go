@@ -85,7 +85,11 @@ func start(parent context.Context, cfg Config) (*Node, error) {
 			return nil, fmt.Errorf("--mine-to: %w", err)
 		}
 	}
-	n.chain, err = chain.Open(filepath.Join(cfg.DataDir, ChainDir), params, chain.Options{Logger: n.log})
+	chainDir := filepath.Join(cfg.DataDir, ChainDir)
+	n.chain, err = chain.Open(chainDir, params, chain.Options{Logger: n.log})
+	if errors.Is(err, chain.ErrCorruptStore) {
+		return nil, fmt.Errorf("%w (move %s aside and restart to download the chain again from peers; wallets are not stored there)", err, chainDir)
+	}
 	if err != nil {
 		return nil, err
 	}

@@ -39,7 +39,7 @@ func ClientFromDatadir(dir string) (*Client, error) {
 		RPCURL string `json:"rpc_url"`
 	}
 	if err := json.Unmarshal(data, &info); err != nil || info.RPCURL == "" {
-		return nil, fmt.Errorf("%s/node.json is malformed", dir)
+		return nil, fmt.Errorf("%s/node.json is malformed (restart the node with `node run --datadir %s` to rewrite it)", dir, dir)
 	}
 	password, err := ReadCookie(filepath.Join(dir, "rpc.cookie"))
 	if err != nil {

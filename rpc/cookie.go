@@ -39,7 +39,7 @@ func ReadCookie(path string) (string, error) {
 	s := strings.TrimSpace(string(data))
 	s = strings.TrimPrefix(s, CookieUser+":")
 	if s == "" || strings.ContainsAny(s, " :\n") {
-		return "", fmt.Errorf("rpc cookie %s is malformed", path)
+		return "", fmt.Errorf("rpc cookie %s is malformed (restart the node to write a new one)", path)
 	}
 	return s, nil
 }

@@ -40,8 +40,11 @@ func TestDamagedStoreIsReportedAsCorrupt(t *testing.T) {
 		"block index entry missing": func(t *testing.T, dir string) {
 			c := openTest(t, dir)
 			tip := c.Tip()
-			c.store.db.Delete(key(prefixIndex, c.index.Lookup(tip.Hash).Parent.Hash[:]), nil)
+			err := c.store.db.Delete(key(prefixIndex, c.index.Lookup(tip.Hash).Parent.Hash[:]), nil)
 			c.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
 		},
 	} {
 		t.Run(name, func(t *testing.T) {

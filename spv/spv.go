@@ -96,15 +96,17 @@ type session struct {
 	dropped []DroppedPeer
 }
 
-// drop reports that the session stops using who (a peer ID or address) for
-// reason; a peer that lied is also penalised to the ban threshold.
-func (s *session) drop(who, reason string, lied bool, id peer.ID) {
+// drop reports that the session stops using who (a peer ID or address) for reason.
+func (s *session) drop(who, reason string) {
 	reason = strings.Join(strings.Fields(reason), " ") // dial errors span lines
 	s.c.log.Warn("dropping peer", "peer", who, "reason", reason)
 	s.dropped = append(s.dropped, DroppedPeer{Peer: who, Reason: reason})
-	if lied {
-		s.host.Penalize(id, p2p.BanThreshold, reason)
-	}
+}
+
+// ban drops a peer that served bad data and penalises it to the ban threshold.
+func (s *session) ban(id peer.ID, reason string) {
+	s.drop(id.String(), reason)
+	s.host.Penalize(id, p2p.BanThreshold, reason)
 }
 
 // connect starts an ephemeral p2p host and connects to the given peers,
@@ -121,15 +123,15 @@ func (c *Client) connect(ctx context.Context, addrs []string) (*session, error) 
 	for _, a := range addrs {
 		info, err := peer.AddrInfoFromString(a)
 		if err != nil {
-			s.drop(a, fmt.Sprintf("not a multiaddr ending in /p2p/ID: %v", err), false, "")
+			s.drop(a, fmt.Sprintf("not a multiaddr ending in /p2p/ID: %v", err))
 			continue
 		}
 		if err := h.Connect(ctx, a); err != nil {
-			s.drop(info.ID.String(), fmt.Sprintf("unreachable: %v", err), false, "")
+			s.drop(info.ID.String(), fmt.Sprintf("unreachable: %v", err))
 			continue
 		}
 		if err := s.handshake(ctx, info.ID); err != nil {
-			s.drop(info.ID.String(), err.Error(), true, info.ID)
+			s.ban(info.ID, err.Error())
 			continue
 		}
 		s.peers = append(s.peers, info.ID)
@@ -179,10 +181,10 @@ func (s *session) syncHeaders(ctx context.Context) {
 		var bad *badHeaders
 		switch {
 		case errors.As(err, &bad):
-			s.drop(id.String(), "served bad headers: "+err.Error(), true, id)
+			s.ban(id, "served bad headers: "+err.Error())
 			continue
 		case err != nil:
-			s.drop(id.String(), "failed during header sync: "+err.Error(), false, id)
+			s.drop(id.String(), "failed during header sync: "+err.Error())
 			continue
 		}
 		good = append(good, id)
@@ -194,7 +196,7 @@ func (s *session) syncHeaders(ctx context.Context) {
 	s.peers = s.peers[:0]
 	for _, id := range good {
 		if claim := s.claimed[id]; claim != nil && claim.Cmp(best) > 0 {
-			s.drop(id.String(), fmt.Sprintf("claimed chain work %s but served no chain beyond %s", claim.Text(16), best.Text(16)), false, id)
+			s.drop(id.String(), fmt.Sprintf("claimed chain work %s but served no chain beyond %s", claim.Text(16), best.Text(16)))
 			continue
 		}
 		s.peers = append(s.peers, id)

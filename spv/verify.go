@@ -41,7 +41,7 @@ func (c *Client) Verify(ctx context.Context, peers []string, txid chainhash.Hash
 	for _, id := range s.peers {
 		got, lied := s.checkProof(ctx, id, txid, minConf, isMine)
 		if lied != "" {
-			s.drop(id.String(), lied, true, id)
+			s.ban(id, lied)
 			continue
 		}
 		if got == nil {

@@ -96,6 +96,10 @@ func Open(path string, params *chaincfg.Params, opts Options) (*Chain, error) {
 		st.close()
 		return nil, err
 	}
+	if err := c.buildFilterIndex(); err != nil {
+		st.close()
+		return nil, err
+	}
 	if _, err := c.activateBestChain(); err != nil {
 		st.close()
 		return nil, err
@@ -352,6 +356,9 @@ func (c *Chain) connectTip(n *headerchain.Node) (Change, error) {
 	batch, err := c.checkConnect(b, n)
 	if err != nil {
 		return Change{}, fmt.Errorf("connect block %s at height %d: %w", n.Hash, n.Height, err)
+	}
+	if err := c.putFilter(batch, b, n); err != nil {
+		return Change{}, fmt.Errorf("connect block %s: filter: %w", n.Hash, err)
 	}
 	if err := c.store.db.Write(batch, c.writeOpts); err != nil {
 		return Change{}, fmt.Errorf("connect block %s: write: %w", n.Hash, err)

@@ -76,3 +76,40 @@ func FuzzDecodeTxProof(f *testing.F) {
 func FuzzDecodeHashes(f *testing.F) {
 	fuzzNoPanic(f, EncodeHashes([]chainhash.Hash{{1}, {2}}), func(b []byte) error { _, err := DecodeHashes(b, MaxBlocksPerReq); return err })
 }
+
+func TestFilterMessagesRoundTrip(t *testing.T) {
+	q := &FilterRequest{Start: 7, Stop: chainhash.Hash{3}}
+	if got, err := DecodeFilterRequest(q.Encode()); err != nil || *got != *q {
+		t.Fatalf("filter request: %+v %v", got, err)
+	}
+	fh := &FilterHeaders{Prev: chainhash.Hash{1}, Headers: []chainhash.Hash{{2}, {3}}}
+	if got, err := DecodeFilterHeaders(fh.Encode()); err != nil || got.Prev != fh.Prev || len(got.Headers) != 2 || got.Headers[1] != fh.Headers[1] {
+		t.Fatalf("filter headers: %+v %v", got, err)
+	}
+	fs := []BlockFilter{{Block: chainhash.Hash{4}, Filter: []byte{0}}, {Block: chainhash.Hash{5}, Filter: []byte{1, 2, 3}}}
+	if got, err := DecodeFilters(EncodeFilters(fs)); err != nil || len(got) != 2 || got[1].Block != fs[1].Block || !bytes.Equal(got[1].Filter, fs[1].Filter) {
+		t.Fatalf("filters: %+v %v", got, err)
+	}
+	tooMany := &FilterHeaders{Headers: make([]chainhash.Hash, MaxFilterHeaders+1)}
+	if _, err := DecodeFilterHeaders(tooMany.Encode()); err == nil {
+		t.Fatal("more filter headers than allowed accepted")
+	}
+	if _, err := DecodeFilters(EncodeFilters(make([]BlockFilter, MaxFiltersPerReq+1))); err == nil {
+		t.Fatal("more filters than allowed accepted")
+	}
+	if _, err := DecodeFilterRequest(append(q.Encode(), 0)); err == nil {
+		t.Fatal("trailing byte accepted")
+	}
+}
+
+func FuzzDecodeFilterRequest(f *testing.F) {
+	fuzzNoPanic(f, (&FilterRequest{Start: 1}).Encode(), func(b []byte) error { _, err := DecodeFilterRequest(b); return err })
+}
+
+func FuzzDecodeFilterHeaders(f *testing.F) {
+	fuzzNoPanic(f, (&FilterHeaders{Headers: []chainhash.Hash{{1}}}).Encode(), func(b []byte) error { _, err := DecodeFilterHeaders(b); return err })
+}
+
+func FuzzDecodeFilters(f *testing.F) {
+	fuzzNoPanic(f, EncodeFilters([]BlockFilter{{Filter: []byte{0}}}), func(b []byte) error { _, err := DecodeFilters(b); return err })
+}

@@ -1,6 +1,7 @@
 // Package netserve answers the request/response protocols of netproto from
 // a full node's chain and mempool: the status handshake, headers by locator,
-// blocks by hash, transactions by id and Merkle proofs by txid. The node
+// blocks by hash, transactions by id, Merkle proofs by txid, and compact
+// block filters and filter headers by range. The node
 // registers it on its p2p host; tests use it to stand up a real serving peer.
 package netserve
 
@@ -37,6 +38,7 @@ func (s *Server) Register(h *p2p.Host) {
 	h.Handle(netproto.ProtoTx, netproto.MaxRequestSize, s.tx)
 	h.Handle(netproto.ProtoProof, netproto.MaxRequestSize, s.proof)
 	h.Handle(netproto.ProtoMempool, 0, s.mempool)
+	s.registerFilters(h)
 }
 
 // mempool answers with up to MaxMempoolIDs txids of pending transactions, so

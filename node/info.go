@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 
 	"github.com/ledgerd/ledger/rpc"
+
+	"github.com/ledgerd/ledger/internal/atomicfile"
 )
 
 // startRPC listens for RPC requests, writes the cookie and node.json, and
@@ -43,18 +45,11 @@ func (n *Node) startRPC(ctx context.Context) (<-chan error, error) {
 	return done, nil
 }
 
-// writeJSONAtomic writes v as JSON to path through a temporary file and a rename.
+// writeJSONAtomic writes v as JSON to path, atomically and durably.
 func writeJSONAtomic(path string, v any) error {
 	data, err := json.MarshalIndent(v, "", "  ")
 	if err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, append(data, '\n'), 0o600); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return atomicfile.WriteFile(path, append(data, '\n'), 0o600)
 }

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"strings"
+
+	"github.com/ledgerd/ledger/internal/atomicfile"
 )
 
 // WriteCookie writes a fresh random cookie to path (mode 0600, replaced
@@ -16,14 +18,7 @@ func WriteCookie(path string) (string, error) {
 		return "", fmt.Errorf("generate rpc cookie: %w", err)
 	}
 	password := hex.EncodeToString(secret[:])
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, []byte(CookieUser+":"+password+"\n"), 0o600); err != nil {
-		return "", fmt.Errorf("write rpc cookie: %w", err)
-	}
-	if err := os.Chmod(tmp, 0o600); err != nil {
-		return "", fmt.Errorf("write rpc cookie: %w", err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
+	if err := atomicfile.WriteFile(path, []byte(CookieUser+":"+password+"\n"), 0o600); err != nil {
 		return "", fmt.Errorf("write rpc cookie: %w", err)
 	}
 	return password, nil

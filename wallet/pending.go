@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"os"
+
+	"github.com/ledgerd/ledger/internal/atomicfile"
 )
 
 // pendingSend is a signed payment whose submission was not acknowledged yet.
@@ -48,11 +50,7 @@ func (w *Wallet) storePending(ps []pendingSend) error {
 	if err != nil {
 		return err
 	}
-	tmp := w.pendingPath() + ".tmp"
-	if err := os.WriteFile(tmp, data, 0o600); err != nil {
-		return err
-	}
-	return os.Rename(tmp, w.pendingPath())
+	return atomicfile.WriteFile(w.pendingPath(), data, 0o600)
 }
 
 func (w *Wallet) pendingFor(to string, amount int64) (pendingSend, bool) {

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/big"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -35,6 +36,9 @@ type Client struct {
 	index  *headerchain.Index
 	store  *headerStore
 	now    func() int64
+	dir    string
+	// perm returns a random permutation of [0, n): the order in which peers are tried.
+	perm func(n int) []int
 }
 
 // Open opens the header store in dir (creating it) and reloads its headers.
@@ -49,7 +53,8 @@ func Open(dir string, params *chaincfg.Params, logger *slog.Logger) (*Client, er
 	if err != nil {
 		return nil, err
 	}
-	c := &Client{params: params, log: logger, index: headerchain.NewIndex(params), store: store, now: func() int64 { return time.Now().Unix() }}
+	c := &Client{params: params, log: logger, index: headerchain.NewIndex(params), store: store, now: func() int64 { return time.Now().Unix() },
+		dir: dir, perm: rand.Perm}
 	for i := range headers {
 		// Stored headers were checked when they arrived; the index only links them.
 		if _, err := c.index.AddTrusted(headers[i], 0); err != nil {
@@ -94,6 +99,8 @@ type session struct {
 	peers   []peer.ID
 	claimed map[peer.ID]*big.Int // chain work each peer claimed in its handshake
 	dropped []DroppedPeer
+	// received counts the bytes of answers per protocol, for the figures.
+	received map[string]int64
 }
 
 // drop reports that the session stops using who (a peer ID or address) for reason.
@@ -119,7 +126,7 @@ func (c *Client) connect(ctx context.Context, addrs []string) (*session, error) 
 	if err != nil {
 		return nil, fmt.Errorf("spv: start p2p: %w", err)
 	}
-	s := &session{c: c, host: h, claimed: map[peer.ID]*big.Int{}}
+	s := &session{c: c, host: h, claimed: map[peer.ID]*big.Int{}, received: map[string]int64{}}
 	for _, a := range addrs {
 		info, err := peer.AddrInfoFromString(a)
 		if err != nil {
@@ -212,9 +219,7 @@ func (s *session) syncFrom(ctx context.Context, id peer.ID) error {
 			loc = loc[:netproto.MaxLocator]
 		}
 		req := netproto.HeadersRequest{Locator: loc, Max: netproto.MaxHeaders}
-		rctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-		raw, err := s.host.Request(rctx, id, netproto.ProtoHeaders, req.Encode(), netproto.MaxHeadersSize)
-		cancel()
+		raw, err := s.request(ctx, id, netproto.ProtoHeaders, req.Encode(), netproto.MaxHeadersSize)
 		if err != nil {
 			return fmt.Errorf("headers: %w", err)
 		}

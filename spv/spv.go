@@ -90,6 +90,8 @@ func (c *Client) Best() SyncResult {
 type DroppedPeer struct {
 	Peer   string `json:"peer"`
 	Reason string `json:"reason"`
+	// Banned is true for a peer caught serving bad data.
+	Banned bool `json:"banned"`
 }
 
 // session is a connection to a set of full nodes for one command.
@@ -113,6 +115,7 @@ func (s *session) drop(who, reason string) {
 // ban drops a peer that served bad data and penalises it to the ban threshold.
 func (s *session) ban(id peer.ID, reason string) {
 	s.drop(id.String(), reason)
+	s.dropped[len(s.dropped)-1].Banned = true
 	s.host.Penalize(id, p2p.BanThreshold, reason)
 }
 

@@ -5,7 +5,6 @@ import (
 
 	"github.com/ledgerd/ledger/block"
 	"github.com/ledgerd/ledger/blockfilter"
-	"github.com/ledgerd/ledger/chainhash"
 	"github.com/ledgerd/ledger/tx"
 )
 
@@ -228,13 +227,4 @@ func (w *watcher) history(txs []walletTx, tip uint64) []HistoryItem {
 		out = append(out, item)
 	}
 	return out
-}
-
-// txIDs lists the ids of txs, for logs.
-func txIDs(txs []walletTx) []chainhash.Hash {
-	ids := make([]chainhash.Hash, len(txs))
-	for i, t := range txs {
-		ids[i] = t.Tx.ID()
-	}
-	return ids
 }

@@ -6,6 +6,7 @@ import (
 	"github.com/ledgerd/ledger/block"
 	"github.com/ledgerd/ledger/blockfilter"
 	"github.com/ledgerd/ledger/tx"
+	"github.com/ledgerd/ledger/wallet"
 )
 
 // KeySource derives the wallet's public key number index of its receive
@@ -178,17 +179,10 @@ func (w *watcher) balance(tip, maturity uint64) Balance {
 	return b
 }
 
-// HistoryItem is one wallet transaction, with the keys of `wallet history`.
-type HistoryItem struct {
-	TxID string `json:"txid"`
-	// Amount is the net change to the wallet's balance, the fee shown apart.
-	Amount int64 `json:"amount"`
-	// Fee is what the wallet paid in fees: 0 for incoming transactions, and
-	// for a payment with inputs of others, whose amounts a light wallet cannot see.
-	Fee           int64  `json:"fee"`
-	Height        uint64 `json:"height"`
-	Confirmations uint64 `json:"confirmations"`
-}
+// HistoryItem is one wallet transaction, as `wallet history` shows it. The
+// fee of a payment with inputs of others is 0: a light wallet cannot see
+// those inputs' amounts.
+type HistoryItem = wallet.HistoryItem
 
 // history lists txs (oldest first) as the wallet sees them at tip.
 func (w *watcher) history(txs []walletTx, tip uint64) []HistoryItem {

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"sort"
 	"sync"
 
 	"github.com/syndtr/goleveldb/leveldb"
@@ -61,6 +60,7 @@ type Chain struct {
 	index      *headerchain.Index
 	tip        *headerchain.Node
 	main       []*headerchain.Node // main chain by height
+	tipDerived tipDerived          // the tip's values derived from its ancestors
 	orphans    *orphanPool
 	sigWorkers int
 	writeOpts  *opt.WriteOptions
@@ -117,57 +117,6 @@ func (c *Chain) Close() error {
 // Params returns the network parameters of the chain.
 func (c *Chain) Params() *chaincfg.Params { return c.params }
 
-func (c *Chain) load() error {
-	genesis := c.index.Genesis()
-	tipHash, ok, err := c.store.tip()
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return c.initGenesis()
-	}
-	version, _, err := c.store.get([]byte(keyVersion))
-	if err != nil {
-		return err
-	}
-	if len(version) != 1 || version[0] != storeVersion {
-		return fmt.Errorf("%w: unsupported store version %v", ErrCorruptStore, version)
-	}
-	var entries []indexEntry
-	err = c.store.iterate([]byte{prefixIndex}, func(k, v []byte) error {
-		e, err := decodeIndexEntry(v)
-		if err != nil {
-			return err
-		}
-		entries = append(entries, e)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("load block index: %w", err)
-	}
-	sort.Slice(entries, func(i, j int) bool { return entries[i].height < entries[j].height })
-	for _, e := range entries {
-		if e.height == 0 {
-			if e.header.Hash() != genesis.Hash {
-				return fmt.Errorf("%w: store holds another network's genesis", ErrCorruptStore)
-			}
-			genesis.Flags = uint32(e.status)
-			continue
-		}
-		if _, err := c.index.AddTrusted(e.header, uint32(e.status)); err != nil {
-			return fmt.Errorf("%w: %w", ErrCorruptStore, err)
-		}
-	}
-	tip := c.index.Lookup(tipHash)
-	if tip == nil {
-		return fmt.Errorf("%w: tip %s not in the block index", ErrCorruptStore, tipHash)
-	}
-	c.setTip(tip)
-	c.index.RecomputeBest()
-	c.log.Info("chain loaded", "height", tip.Height, "tip", tip.Hash, "blocks", c.index.Len())
-	return nil
-}
-
 func (c *Chain) initGenesis() error {
 	g := c.params.Genesis()
 	node := c.index.Genesis()
@@ -186,7 +135,7 @@ func (c *Chain) initGenesis() error {
 }
 
 func (c *Chain) putIndex(batch *leveldb.Batch, n *headerchain.Node, flags uint32) {
-	e := indexEntry{header: n.Header, height: n.Height, status: status(flags), work: n.Work}
+	e := indexEntry{header: n.Header, height: n.Height, status: status(flags), work: n.Work, seq: n.Seq}
 	batch.Put(key(prefixIndex, n.Hash[:]), e.encode())
 }
 
@@ -205,6 +154,7 @@ func (c *Chain) setTip(n *headerchain.Node) {
 		c.main[it.Height] = it
 	}
 	c.tip = n
+	c.tipDerived = deriveTip(c.params, n)
 }
 
 // Change is one step of the main chain moving: a block connected at the tip
@@ -394,11 +344,9 @@ func (c *Chain) markInvalid(n *headerchain.Node, cause error) error {
 	batch := new(leveldb.Batch)
 	n.Flags |= flagInvalid
 	c.putIndex(batch, n, n.Flags)
-	c.index.Walk(func(d *headerchain.Node) {
-		if d != n && d.Height > n.Height && d.Ancestor(n.Height) == n {
-			d.Flags |= flagInvalidAncestor
-			c.putIndex(batch, d, d.Flags)
-		}
+	c.index.Descendants(n, func(d *headerchain.Node) {
+		d.Flags |= flagInvalidAncestor
+		c.putIndex(batch, d, d.Flags)
 	})
 	if err := c.store.db.Write(batch, c.writeOpts); err != nil {
 		return fmt.Errorf("mark block %s invalid: %w", n.Hash, err)

@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/ledgerd/ledger/block"
+	"github.com/ledgerd/ledger/chaincfg"
 	"github.com/ledgerd/ledger/chainhash"
 	"github.com/ledgerd/ledger/headerchain"
 	"github.com/ledgerd/ledger/merkle"
@@ -33,8 +34,22 @@ func (c *Chain) Tip() TipInfo {
 	t := c.tip
 	return TipInfo{
 		Hash: t.Hash, Height: t.Height, Work: new(big.Int).Set(t.Work), Header: t.Header,
-		MedianTime:     t.MedianTimePast(),
-		NextDifficulty: c.params.RequiredDifficulty(t.Height, t.Header.Time, headerchain.AnchorTime(t)),
+		MedianTime:     c.tipDerived.medianTime,
+		NextDifficulty: c.tipDerived.nextDifficulty,
+	}
+}
+
+// tipDerived holds what TipInfo derives from the tip's ancestors, computed
+// once when the tip moves instead of on every call.
+type tipDerived struct {
+	medianTime     int64
+	nextDifficulty pow.Difficulty
+}
+
+func deriveTip(p *chaincfg.Params, t *headerchain.Node) tipDerived {
+	return tipDerived{
+		medianTime:     t.MedianTimePast(),
+		nextDifficulty: p.RequiredDifficulty(t.Height, t.Header.Time, headerchain.AnchorTime(t)),
 	}
 }
 

@@ -78,6 +78,27 @@ func TestEqualWorkForkDoesNotReorg(t *testing.T) {
 	h.requireTip(h.tip())
 }
 
+// "First seen wins" between equal-work tips survives restarts: each round
+// adds a main block and three equal-work siblings seen after it, then
+// reopens the store. A reload that ordered blocks by anything but arrival
+// would pick a sibling in about three rounds of four.
+func TestEqualWorkTipSurvivesReopen(t *testing.T) {
+	h := newHarness(t)
+	h.extend(2)
+	for round := 0; round < 20; round++ {
+		h.extend(1)
+		parent, height := h.main[len(h.main)-2], h.height()-1
+		for k := 0; k < 3; k++ {
+			h.submitAll(h.branch(parent, height, 1, chaintest.NewKey(uint64(10+3*round+k)), 0, chaintest.Key{}))
+		}
+		h.requireTip(h.tip())
+		h.reopen()
+		if got := h.c.Tip(); got.Hash != h.tip().Hash() {
+			t.Fatalf("round %d: reopened on %s at %d, want the first-seen tip %s", round, got.Hash, got.Height, h.tip().Hash())
+		}
+	}
+}
+
 func TestHeavierForkReorgsAndBack(t *testing.T) {
 	h := newHarness(t)
 	h.extend(102)

@@ -21,7 +21,7 @@ import (
 // UTXO changes, undo data, indexes and the new tip in one atomic batch, so the
 // store is consistent after a crash at any moment.
 const (
-	prefixIndex   = 'i' // block hash -> index entry (header, height, status, work)
+	prefixIndex   = 'i' // block hash -> index entry (header, height, status, work, arrival seq)
 	prefixBlock   = 'b' // block hash -> encoded block
 	prefixUndo    = 'r' // block hash -> undo data (outputs the block spent)
 	prefixUTXO    = 'u' // txid | index (BE) -> UTXO entry
@@ -33,7 +33,9 @@ const (
 	keyVersion    = "Version"
 )
 
-const storeVersion = 1
+// storeVersion is the layout this code writes. Version 1 stored index
+// entries without their arrival sequence; opening such a store upgrades it.
+const storeVersion = 2
 
 // ErrCorruptStore reports stored data that does not decode.
 var ErrCorruptStore = errors.New("corrupt chain store")
@@ -93,19 +95,27 @@ type indexEntry struct {
 	height uint64
 	status status
 	work   *big.Int
+	// seq is the order in which the block arrived: on equal work the earlier
+	// tip wins, before and after a restart (absent in version 1 stores).
+	seq uint64
 }
 
 func (e *indexEntry) encode() []byte {
 	b := e.header.AppendEncode(nil)
 	b = wire.AppendUint64(b, e.height)
 	b = append(b, byte(e.status))
-	return wire.AppendBytes(b, e.work.Bytes())
+	b = wire.AppendBytes(b, e.work.Bytes())
+	return wire.AppendUint64(b, e.seq)
 }
 
-func decodeIndexEntry(v []byte) (indexEntry, error) {
+// decodeIndexEntry decodes an index entry written by a store of the given version.
+func decodeIndexEntry(v []byte, version byte) (indexEntry, error) {
 	r := wire.NewReader(v)
 	e := indexEntry{header: block.ReadHeader(r), height: r.Uint64(), status: status(r.Uint8())}
 	e.work = new(big.Int).SetBytes(r.Bytes(64))
+	if version >= 2 {
+		e.seq = r.Uint64()
+	}
 	if err := r.Done(); err != nil {
 		return e, fmt.Errorf("%w: index entry: %w", ErrCorruptStore, err)
 	}

@@ -5,7 +5,6 @@ import (
 	"math/big"
 
 	"github.com/ledgerd/ledger/block"
-	"github.com/ledgerd/ledger/pow"
 	"github.com/ledgerd/ledger/rule"
 )
 
@@ -38,8 +37,7 @@ func (ix *Index) CheckSequence(headers []block.Header, now int64) (*big.Int, err
 			continue
 		}
 		// A detached node: linked to its parent for the next header's context, not indexed.
-		parent = &Node{Hash: hash, Header: *h, Height: parent.Height + 1, Parent: parent,
-			Work: new(big.Int).Add(parent.Work, pow.Work(h.Difficulty))}
+		parent = newNode(hash, *h, parent)
 	}
 	return parent.Work, nil
 }

@@ -4,17 +4,31 @@
 // contextual header rules (difficulty schedule, median-time-past, future
 // drift) that both enforce.
 //
+// Every per-header operation costs O(1) or O(log n) in the chain's height:
+// a node carries its chain's retarget anchor and a skip pointer, so no rule
+// walks back to the genesis.
+//
 // It has no goroutines, clocks or I/O: callers pass the current time in, and
 // guard an Index with their own lock.
 package headerchain
 
 import (
 	"math/big"
+	"sync/atomic"
 
 	"github.com/ledgerd/ledger/block"
 	"github.com/ledgerd/ledger/chainhash"
 	"github.com/ledgerd/ledger/pow"
 )
+
+// visits counts the node links followed by every walk in this package.
+var visits atomic.Uint64
+
+// Visits returns how many node links this package's walks (ancestor
+// lookups, fork search, median time, best-tip and descendant searches) have
+// followed since the program started: a machine-independent cost measure for
+// tests and benchmarks.
+func Visits() uint64 { return visits.Load() }
 
 // Node is one header in the tree.
 type Node struct {
@@ -28,18 +42,73 @@ type Node struct {
 	Seq uint64
 	// Flags is free for the owner of the index (the full node keeps block status here).
 	Flags uint32
+
+	// skip points to the ancestor at skipHeight(Height), so Ancestor needs
+	// O(log n) steps instead of one per block.
+	skip *Node
+	// anchorTime is the time of block 1 on this node's chain (0 for the genesis).
+	anchorTime int64
 }
 
-// Ancestor returns the node's ancestor at height (itself at its own height), or nil above it.
-func (n *Node) Ancestor(height uint64) *Node {
-	if height > n.Height {
-		return nil
-	}
-	for n != nil && n.Height > height {
-		n = n.Parent
+// newNode links the header h (whose hash is hash) below parent, deriving its
+// height, cumulative work, skip pointer and retarget anchor from the parent.
+func newNode(hash chainhash.Hash, h block.Header, parent *Node) *Node {
+	n := &Node{Hash: hash, Header: h, Height: parent.Height + 1, Parent: parent,
+		Work: new(big.Int).Add(parent.Work, pow.Work(h.Difficulty))}
+	n.skip = parent.Ancestor(skipHeight(n.Height))
+	n.anchorTime = parent.anchorTime
+	if n.Height == 1 {
+		n.anchorTime = h.Time
 	}
 	return n
 }
+
+// skipHeight is the height a node at height h skips back to: far enough that
+// following skips and parents reaches any ancestor in O(log h) steps, and
+// chosen so that skips of nearby nodes land on different heights.
+func skipHeight(h uint64) uint64 {
+	if h < 2 {
+		return 0
+	}
+	clearLowest := func(x uint64) uint64 { return x & (x - 1) }
+	if h&1 == 1 {
+		return clearLowest(clearLowest(h-1)) + 1
+	}
+	return clearLowest(h)
+}
+
+// Ancestor returns the node's ancestor at height (itself at its own height),
+// or nil above it. It takes O(log n) steps.
+func (n *Node) Ancestor(height uint64) *Node {
+	a, steps := n.ancestor(height)
+	visits.Add(uint64(steps))
+	return a
+}
+
+// ancestor is Ancestor, also returning how many links it followed.
+func (n *Node) ancestor(height uint64) (*Node, int) {
+	if height > n.Height {
+		return nil, 0
+	}
+	steps := 0
+	for n != nil && n.Height > height {
+		// Take the skip unless it overshoots, or the parent's skip is a
+		// better jump that still does not overshoot.
+		sh := skipHeight(n.Height)
+		prev := skipHeight(n.Height - 1)
+		if n.skip != nil && (sh == height || (sh > height && !(prev+2 < sh && prev >= height))) {
+			n = n.skip
+		} else {
+			n = n.Parent
+		}
+		steps++
+	}
+	return n, steps
+}
+
+// AnchorTime returns the time of block 1 on the chain ending at n, the
+// retargeting anchor (zero when n is the genesis). It is O(1).
+func AnchorTime(n *Node) int64 { return n.anchorTime }
 
 // MoreWorkThan reports whether n ends a better chain than other: more
 // cumulative work, or equal work and seen first. A nil other is always beaten.
@@ -56,17 +125,20 @@ func (n *Node) MoreWorkThan(other *Node) bool {
 	return n.Seq < other.Seq
 }
 
-// FindFork returns the most recent common ancestor of a and b.
+// FindFork returns the most recent common ancestor of a and b, in steps
+// proportional to the fork's depth plus O(log n).
 func FindFork(a, b *Node) *Node {
-	for a.Height > b.Height {
-		a = a.Parent
+	if a.Height > b.Height {
+		a = a.Ancestor(b.Height)
+	} else if b.Height > a.Height {
+		b = b.Ancestor(a.Height)
 	}
-	for b.Height > a.Height {
-		b = b.Parent
-	}
+	steps := uint64(0)
 	for a != b {
 		a, b = a.Parent, b.Parent
+		steps++
 	}
+	visits.Add(steps)
 	return a
 }
 
@@ -76,10 +148,11 @@ func (n *Node) MedianTimePast() int64 {
 	for it := n; it != nil && len(times) < pow.MedianTimeSpan; it = it.Parent {
 		times = append(times, it.Header.Time)
 	}
+	visits.Add(uint64(len(times)))
 	return pow.MedianTimePast(times)
 }
 
-// IsAncestorOf reports whether n is on the chain that ends at tip.
+// IsAncestorOf reports whether n is on the chain that ends at tip, in O(log n) steps.
 func (n *Node) IsAncestorOf(tip *Node) bool {
 	return tip != nil && tip.Ancestor(n.Height) == n
 }

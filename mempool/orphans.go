@@ -1,38 +1,77 @@
 package mempool
 
 import (
+	"container/list"
+	"sort"
+	"time"
+
 	"github.com/ledgerd/ledger/chainhash"
 	"github.com/ledgerd/ledger/tx"
 )
 
-// orphans holds a bounded number of transactions whose inputs are unknown,
-// indexed by the txids they wait for; the oldest is evicted when full.
+// orphans holds transactions whose inputs are unknown, indexed by the txids
+// they wait for. It is bounded in count and bytes (the oldest goes first
+// when full) and forgets an orphan ttl after it arrived.
 type orphans struct {
-	max     int
-	byID    map[chainhash.Hash]*tx.Tx
-	waiting map[chainhash.Hash][]chainhash.Hash // parent txid -> orphan ids
-	order   []chainhash.Hash
+	max      int
+	maxBytes int
+	ttl      time.Duration
+	bytes    int
+	seq      uint64
+	byID     map[chainhash.Hash]*list.Element           // of *orphan
+	waiting  map[chainhash.Hash]map[chainhash.Hash]bool // parent txid -> orphan ids
+	order    *list.List                                 // oldest first
 }
 
-func newOrphans(max int) *orphans {
-	return &orphans{max: max, byID: map[chainhash.Hash]*tx.Tx{}, waiting: map[chainhash.Hash][]chainhash.Hash{}}
+type orphan struct {
+	tx      *tx.Tx
+	id      chainhash.Hash
+	size    int
+	arrived time.Time
+	seq     uint64 // arrival order
+}
+
+func newOrphans(max, maxBytes int, ttl time.Duration) *orphans {
+	return &orphans{
+		max: max, maxBytes: maxBytes, ttl: ttl,
+		byID:    map[chainhash.Hash]*list.Element{},
+		waiting: map[chainhash.Hash]map[chainhash.Hash]bool{},
+		order:   list.New(),
+	}
 }
 
 func (o *orphans) has(id chainhash.Hash) bool { _, ok := o.byID[id]; return ok }
 
 func (o *orphans) len() int { return len(o.byID) }
 
-func (o *orphans) add(t *tx.Tx, id chainhash.Hash) {
+// add holds t, arrived at now, evicting the oldest orphans to make room.
+func (o *orphans) add(t *tx.Tx, id chainhash.Hash, now time.Time) {
 	if o.has(id) {
 		return
 	}
-	for len(o.byID) >= o.max && len(o.order) > 0 {
-		o.remove(o.order[0])
+	size := t.Size()
+	for o.order.Len() > 0 && (len(o.byID) >= o.max || o.bytes+size > o.maxBytes) {
+		o.remove(o.order.Front().Value.(*orphan).id)
 	}
-	o.byID[id] = t
-	o.order = append(o.order, id)
+	o.byID[id] = o.order.PushBack(&orphan{tx: t, id: id, size: size, arrived: now, seq: o.seq})
+	o.seq++
+	o.bytes += size
 	for _, parent := range parentsOf(t) {
-		o.waiting[parent] = append(o.waiting[parent], id)
+		if o.waiting[parent] == nil {
+			o.waiting[parent] = map[chainhash.Hash]bool{}
+		}
+		o.waiting[parent][id] = true
+	}
+}
+
+// expire forgets the orphans that arrived more than ttl before now.
+func (o *orphans) expire(now time.Time) {
+	for el := o.order.Front(); el != nil; {
+		next := el.Next()
+		if or := el.Value.(*orphan); now.Sub(or.arrived) > o.ttl {
+			o.remove(or.id)
+		}
+		el = next
 	}
 }
 
@@ -49,42 +88,39 @@ func parentsOf(t *tx.Tx) []chainhash.Hash {
 }
 
 func (o *orphans) remove(id chainhash.Hash) {
-	t, ok := o.byID[id]
+	el, ok := o.byID[id]
 	if !ok {
 		return
 	}
+	or := el.Value.(*orphan)
 	delete(o.byID, id)
-	for _, parent := range parentsOf(t) {
-		list := o.waiting[parent]
-		for i, w := range list {
-			if w == id {
-				list = append(list[:i], list[i+1:]...)
-				break
-			}
-		}
-		if len(list) == 0 {
+	o.order.Remove(el)
+	o.bytes -= or.size
+	for _, parent := range parentsOf(or.tx) {
+		delete(o.waiting[parent], id)
+		if len(o.waiting[parent]) == 0 {
 			delete(o.waiting, parent)
-		} else {
-			o.waiting[parent] = list
-		}
-	}
-	for i, w := range o.order {
-		if w == id {
-			o.order = append(o.order[:i], o.order[i+1:]...)
-			break
 		}
 	}
 }
 
-// takeChildren removes and returns the orphans waiting for parent.
+// takeChildren removes and returns the orphans waiting for parent, oldest
+// first.
 func (o *orphans) takeChildren(parent chainhash.Hash) []*tx.Tx {
-	ids := append([]chainhash.Hash(nil), o.waiting[parent]...)
-	var out []*tx.Tx
-	for _, id := range ids {
-		if t, ok := o.byID[id]; ok {
-			out = append(out, t)
-			o.remove(id)
-		}
+	ids := o.waiting[parent]
+	if len(ids) == 0 {
+		return nil
+	}
+	els := make([]*list.Element, 0, len(ids))
+	for id := range ids {
+		els = append(els, o.byID[id])
+	}
+	sort.Slice(els, func(i, j int) bool { return els[i].Value.(*orphan).seq < els[j].Value.(*orphan).seq })
+	out := make([]*tx.Tx, 0, len(els))
+	for _, el := range els {
+		or := el.Value.(*orphan)
+		out = append(out, or.tx)
+		o.remove(or.id)
 	}
 	return out
 }

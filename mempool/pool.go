@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"time"
 
 	"github.com/ledgerd/ledger/chain"
 	"github.com/ledgerd/ledger/chaincfg"
@@ -44,6 +45,12 @@ type Config struct {
 	// MaxOrphans bounds the orphan pool (default 100); orphans larger than MaxOrphanSize are refused.
 	MaxOrphans    int
 	MaxOrphanSize int
+	// MaxOrphanBytes bounds the orphans' total size (default 5 MB).
+	MaxOrphanBytes int
+	// OrphanTTL is how long an orphan waits for its parents (default 20 minutes).
+	OrphanTTL time.Duration
+	// Now is the pool's clock, for orphan expiry (default time.Now).
+	Now func() time.Time
 }
 
 func (c *Config) fill() {
@@ -59,6 +66,15 @@ func (c *Config) fill() {
 	if c.MaxOrphanSize <= 0 {
 		c.MaxOrphanSize = 100_000
 	}
+	if c.MaxOrphanBytes <= 0 {
+		c.MaxOrphanBytes = 5 << 20
+	}
+	if c.OrphanTTL <= 0 {
+		c.OrphanTTL = 20 * time.Minute
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
 }
 
 // Entry is a pool transaction with what the pool knows about it.
@@ -69,6 +85,8 @@ type Entry struct {
 	Size    int
 	Seq     uint64 // arrival order
 	parents map[chainhash.Hash]bool
+	// evictIdx is the entry's position in the pool's eviction queue.
+	evictIdx int
 }
 
 // FeeRate returns the entry's fee in units per byte, scaled by 1000 for precision.
@@ -85,6 +103,7 @@ type Pool struct {
 	bytes   int
 	seq     uint64
 	orphans *orphans
+	byRate  evictionQueue
 }
 
 // New returns an empty pool following c.
@@ -96,7 +115,7 @@ func New(params *chaincfg.Params, c Chain, cfg Config) *Pool {
 		cfg:     cfg,
 		entries: map[chainhash.Hash]*Entry{},
 		spentBy: map[tx.OutPoint]chainhash.Hash{},
-		orphans: newOrphans(cfg.MaxOrphans),
+		orphans: newOrphans(cfg.MaxOrphans, cfg.MaxOrphanBytes, cfg.OrphanTTL),
 	}
 }
 
@@ -108,8 +127,14 @@ func (p *Pool) Accept(t *tx.Tx) ([]*tx.Tx, error) {
 	if err := p.accept(t); err != nil {
 		return nil, err
 	}
-	added := []*tx.Tx{t}
-	for queue := []chainhash.Hash{t.ID()}; len(queue) > 0; queue = queue[1:] {
+	return append([]*tx.Tx{t}, p.acceptOrphansOf(t.ID())...), nil
+}
+
+// acceptOrphansOf retries the orphans waiting for parent (now in the pool or
+// confirmed), and theirs in turn, and returns those accepted.
+func (p *Pool) acceptOrphansOf(parent chainhash.Hash) []*tx.Tx {
+	var added []*tx.Tx
+	for queue := []chainhash.Hash{parent}; len(queue) > 0; queue = queue[1:] {
 		for _, o := range p.orphans.takeChildren(queue[0]) {
 			if err := p.accept(o); err == nil {
 				added = append(added, o)
@@ -117,7 +142,7 @@ func (p *Pool) Accept(t *tx.Tx) ([]*tx.Tx, error) {
 			}
 		}
 	}
-	return added, nil
+	return added
 }
 
 func (p *Pool) accept(t *tx.Tx) error {
@@ -143,7 +168,9 @@ func (p *Pool) accept(t *tx.Tx) error {
 			if t.Size() > p.cfg.MaxOrphanSize {
 				return fmt.Errorf("tx %s: orphan of %d bytes too large to hold: %w", id, t.Size(), err)
 			}
-			p.orphans.add(t, id)
+			now := p.cfg.Now()
+			p.orphans.expire(now)
+			p.orphans.add(t, id, now)
 			return fmt.Errorf("tx %s: %w", id, ErrOrphan)
 		}
 		return fmt.Errorf("tx %s: %w", id, err)
@@ -178,6 +205,7 @@ func (p *Pool) add(e *Entry) {
 		p.spentBy[in.Prev] = e.ID
 	}
 	p.bytes += e.Size
+	p.byRate.insert(e)
 }
 
 // removeWithDescendants removes id and every pool transaction spending its outputs.
@@ -202,16 +230,15 @@ func (p *Pool) removeOne(e *Entry) {
 		}
 	}
 	p.bytes -= e.Size
+	p.byRate.remove(e)
 }
 
 // evict removes the lowest fee-rate transactions (with their descendants) until the pool fits.
 func (p *Pool) evict() {
-	for p.bytes > p.cfg.MaxBytes && len(p.entries) > 0 {
-		var worst *Entry
-		for _, e := range p.entries {
-			if worst == nil || e.FeeRate() < worst.FeeRate() || (e.FeeRate() == worst.FeeRate() && e.Seq > worst.Seq) {
-				worst = e
-			}
+	for p.bytes > p.cfg.MaxBytes {
+		worst := p.byRate.worst()
+		if worst == nil {
+			return
 		}
 		p.removeWithDescendants(worst.ID)
 	}
@@ -240,47 +267,76 @@ func (s *poolInputs) MissingInput(op tx.OutPoint) error {
 
 // ApplyChanges brings the pool in line with the chain after its tip moved:
 // transactions mined by connected blocks leave the pool with any that
-// conflict with them, and after a reorg the transactions of disconnected
-// blocks come back if they are still valid on the new tip. It returns the
-// transactions of disconnected blocks that came back, for relaying.
+// conflict with them, orphans waiting for a mined transaction are retried,
+// and after a reorg the transactions of disconnected blocks come back if
+// they are still valid on the new tip. It returns the transactions that
+// entered the pool (from disconnected blocks or the orphan pool), for
+// relaying.
 func (p *Pool) ApplyChanges(changes []chain.Change) []*tx.Tx {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	var returning []*tx.Tx
-	reorg := false
+	var disconnected []chain.Change
+	var mined []chainhash.Hash
 	for _, ch := range changes {
 		if !ch.Connected {
-			reorg = true
-			returning = append(returning, ch.Block.Txs[1:]...)
+			disconnected = append(disconnected, ch)
 			continue
 		}
 		for _, t := range ch.Block.Txs[1:] {
 			p.removeWithDescendantsIfMined(t)
+			mined = append(mined, t.ID())
 		}
 	}
-	if !reorg {
-		return nil
+	var added []*tx.Tx
+	if len(disconnected) > 0 {
+		added = p.readd(disconnected)
 	}
-	// Re-validate everything against the new tip: disconnected transactions
-	// first (they are older), then what was in the pool, in arrival order.
-	old := make([]*Entry, 0, len(p.entries))
-	for _, e := range p.entries {
-		old = append(old, e)
+	for _, id := range mined {
+		added = append(added, p.acceptOrphansOf(id)...)
 	}
-	sort.Slice(old, func(i, j int) bool { return old[i].Seq < old[j].Seq })
+	p.orphans.expire(p.cfg.Now())
+	return added
+}
+
+// readd re-validates the pool against the new tip after a reorg: first the
+// transactions of the disconnected blocks in chain order (oldest block
+// first, block order within), so a parent is always tried before its child,
+// then what was in the pool, in arrival order. A transaction that lost an
+// input to the new branch is dropped, not held as an orphan: its inputs
+// will not arrive. It returns the transactions of disconnected blocks that
+// came back.
+func (p *Pool) readd(disconnected []chain.Change) []*tx.Tx {
+	sort.SliceStable(disconnected, func(i, j int) bool { return disconnected[i].Height < disconnected[j].Height })
+	old := p.sortedBySeq()
 	p.entries = map[chainhash.Hash]*Entry{}
 	p.spentBy = map[tx.OutPoint]chainhash.Hash{}
+	p.byRate = nil
 	p.bytes = 0
 	var back []*tx.Tx
-	for _, t := range returning {
-		if p.accept(t) == nil {
-			back = append(back, t)
+	for _, ch := range disconnected {
+		for _, t := range ch.Block.Txs[1:] {
+			if p.acceptNoOrphan(t) == nil {
+				back = append(back, t)
+				back = append(back, p.acceptOrphansOf(t.ID())...)
+			}
 		}
 	}
 	for _, e := range old {
-		_ = p.accept(e.Tx)
+		if p.acceptNoOrphan(e.Tx) == nil {
+			back = append(back, p.acceptOrphansOf(e.ID)...)
+		}
 	}
 	return back
+}
+
+// acceptNoOrphan is accept for a transaction whose parents, if any, were
+// tried before it.
+func (p *Pool) acceptNoOrphan(t *tx.Tx) error {
+	err := p.accept(t)
+	if errors.Is(err, ErrOrphan) {
+		p.orphans.remove(t.ID())
+	}
+	return err
 }
 
 // removeWithDescendantsIfMined drops a transaction that a block confirmed
@@ -290,8 +346,13 @@ func (p *Pool) removeWithDescendantsIfMined(t *tx.Tx) {
 	id := t.ID()
 	if e, ok := p.entries[id]; ok {
 		p.removeOne(e)
-		for _, other := range p.entries {
-			delete(other.parents, id)
+		// Its children now spend a confirmed output.
+		for i := range e.Tx.Outputs {
+			if child, ok := p.spentBy[tx.OutPoint{TxID: id, Index: uint32(i)}]; ok {
+				if c, ok := p.entries[child]; ok {
+					delete(c.parents, id)
+				}
+			}
 		}
 	}
 	p.orphans.remove(id)

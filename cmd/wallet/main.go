@@ -313,7 +313,7 @@ func droppedList(d []spv.DroppedPeer) []spv.DroppedPeer {
 }
 
 func (e *env) spvCmd() *cobra.Command {
-	cmd := &cobra.Command{Use: "spv", Short: "Header-only sync and payment verification over p2p"}
+	cmd := &cobra.Command{Use: "spv", Short: "Light wallet over p2p: header sync, compact-filter balance and history, payment verification"}
 	var peers []string
 	sync := &cobra.Command{Use: "sync --peer MULTIADDR...", Short: "Sync block headers from full nodes", Args: cli.Args(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
@@ -379,5 +379,6 @@ func (e *env) spvCmd() *cobra.Command {
 	verify.Flags().Uint64Var(&confs, "confirmations", 1, "confirmations required")
 	verify.Flags().StringArrayVar(&vpeers, "peer", nil, "full node multiaddr ending in /p2p/ID (repeatable)")
 	cmd.AddCommand(sync, verify)
+	cmd.AddCommand(e.spvWalletCmds()...)
 	return cmd
 }

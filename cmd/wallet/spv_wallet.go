@@ -13,31 +13,30 @@ import (
 // spvWalletCmds are `wallet spv balance` and `wallet spv history`: the
 // wallet's coins found with compact block filters, without a trusted node.
 func (e *env) spvWalletCmds() []*cobra.Command {
+	balance := e.spvWalletCmd("balance", "Balance found with compact block filters from full nodes", func(out map[string]any, res *spv.WalletSync) {
+		out["confirmed"], out["immature"] = res.Balance.Confirmed, res.Balance.Immature
+	})
+	history := e.spvWalletCmd("history", "Transactions found with compact block filters from full nodes", func(out map[string]any, res *spv.WalletSync) {
+		out["txs"] = res.History
+	})
+	return []*cobra.Command{balance, history}
+}
+
+// spvWalletCmd makes a command that syncs the SPV record and prints what fill adds to the shared keys.
+func (e *env) spvWalletCmd(name, short string, fill func(map[string]any, *spv.WalletSync)) *cobra.Command {
 	var peers []string
-	balance := &cobra.Command{Use: "balance --peer MULTIADDR...", Short: "Balance found with compact block filters from full nodes", Args: cli.Args(cobra.NoArgs),
+	cmd := &cobra.Command{Use: name + " --peer MULTIADDR...", Short: short, Args: cli.Args(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
 			res, err := e.spvWalletSync(c, peers)
 			if err != nil {
 				return err
 			}
 			out := spvOutput(res)
-			out["confirmed"], out["immature"] = res.Balance.Confirmed, res.Balance.Immature
+			fill(out, res)
 			return e.print(out)
 		}}
-	balance.Flags().StringArrayVar(&peers, "peer", nil, "full node multiaddr ending in /p2p/ID (repeatable; give several so their filters are cross-checked)")
-	var hpeers []string
-	history := &cobra.Command{Use: "history --peer MULTIADDR...", Short: "Transactions found with compact block filters from full nodes", Args: cli.Args(cobra.NoArgs),
-		RunE: func(c *cobra.Command, _ []string) error {
-			res, err := e.spvWalletSync(c, hpeers)
-			if err != nil {
-				return err
-			}
-			out := spvOutput(res)
-			out["txs"] = res.History
-			return e.print(out)
-		}}
-	history.Flags().StringArrayVar(&hpeers, "peer", nil, "full node multiaddr ending in /p2p/ID (repeatable; give several so their filters are cross-checked)")
-	return []*cobra.Command{balance, history}
+	cmd.Flags().StringArrayVar(&peers, "peer", nil, "full node multiaddr ending in /p2p/ID (repeatable; give several so their filters are cross-checked)")
+	return cmd
 }
 
 // spvOutput holds the keys that balance and history share.

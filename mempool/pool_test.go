@@ -27,15 +27,17 @@ type fixture struct {
 	c    *chain.Chain
 	pool *mempool.Pool
 	main []*block.Block
+	dir  string // the chain store's directory
 }
 
 func newFixture(t testing.TB, cfg mempool.Config) *fixture {
-	c, err := chain.Open(t.TempDir(), params, chain.Options{NoSync: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	dir := t.TempDir()
+	c, err := chain.Open(dir, params, chain.Options{NoSync: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { c.Close() })
-	f := &fixture{t: t, c: c, pool: mempool.New(params, c, cfg), main: []*block.Block{params.Genesis()}}
+	f := &fixture{t: t, c: c, pool: mempool.New(params, c, cfg), main: []*block.Block{params.Genesis()}, dir: dir}
 	f.mine(105)
 	return f
 }

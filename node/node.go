@@ -94,6 +94,7 @@ func start(parent context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.pool = mempool.New(params, n.chain, mempool.Config{})
+	n.loadMempool()
 	n.metrics = newMetrics()
 	ctx, cancel := context.WithCancel(parent)
 	n.cancel = cancel
@@ -173,6 +174,7 @@ func (n *Node) stop() error {
 	if n.host != nil {
 		errs = append(errs, n.host.Close())
 	}
+	n.saveMempool()
 	errs = append(errs, n.chain.Close())
 	n.log.Info("stopped")
 	return errors.Join(errs...)

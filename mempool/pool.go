@@ -51,6 +51,9 @@ type Config struct {
 	OrphanTTL time.Duration
 	// Now is the pool's clock, for orphan expiry (default time.Now).
 	Now func() time.Time
+	// Unconfirmed-chain limits (see limits.go) and the most transactions one
+	// replacement may evict (see replace.go); zero means the default.
+	MaxAncestors, MaxDescendants, MaxPackageBytes, MaxReplaced int
 }
 
 func (c *Config) fill() {
@@ -75,6 +78,7 @@ func (c *Config) fill() {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	c.fillPolicy()
 }
 
 // Entry is a pool transaction with what the pool knows about it.
@@ -84,6 +88,7 @@ type Entry struct {
 	Fee     int64
 	Size    int
 	Seq     uint64 // arrival order
+	Height  uint64 // tip height when it entered the pool
 	parents map[chainhash.Hash]bool
 	// evictIdx is the entry's position in the pool's eviction queue.
 	evictIdx int
@@ -104,6 +109,7 @@ type Pool struct {
 	seq     uint64
 	orphans *orphans
 	byRate  evictionQueue
+	feeHist feeHistory
 }
 
 // New returns an empty pool following c.
@@ -156,10 +162,9 @@ func (p *Pool) accept(t *tx.Tx) error {
 	if _, ok := p.entries[id]; ok || p.chain.HasTx(id) || p.orphans.has(id) {
 		return fmt.Errorf("tx %s: %w", id, ErrAlreadyHave)
 	}
-	for _, in := range t.Inputs {
-		if other, ok := p.spentBy[in.Prev]; ok {
-			return fmt.Errorf("tx %s input %s:%d spent by %s: %w", id, in.Prev.TxID, in.Prev.Index, other, ErrConflict)
-		}
+	conflicts, err := p.conflicting(t, id)
+	if err != nil {
+		return err
 	}
 	tip := p.chain.Tip()
 	fee, prevOuts, err := chain.CheckTxInputs(p.params, t, &poolInputs{p: p}, tip.Height+1)
@@ -179,15 +184,25 @@ func (p *Pool) accept(t *tx.Tx) error {
 	if fee < p.cfg.MinFeeRate*int64(size) {
 		return fmt.Errorf("tx %s pays %d for %d bytes, minimum %d per byte: %w", id, fee, size, p.cfg.MinFeeRate, ErrFeeTooLow)
 	}
+	evict, err := p.checkReplacement(t, fee, size, conflicts)
+	if err != nil {
+		return fmt.Errorf("tx %s: %w", id, err)
+	}
 	if err := chain.VerifyTxSignatures(p.params.Name, t, prevOuts); err != nil {
 		return fmt.Errorf("tx %s: %w", id, err)
 	}
-	e := &Entry{Tx: t, ID: id, Fee: fee, Size: size, Seq: p.seq, parents: map[chainhash.Hash]bool{}}
-	p.seq++
+	e := &Entry{Tx: t, ID: id, Fee: fee, Size: size, Seq: p.seq, Height: tip.Height, parents: map[chainhash.Hash]bool{}}
 	for _, in := range t.Inputs {
 		if _, ok := p.entries[in.Prev.TxID]; ok {
 			e.parents[in.Prev.TxID] = true
 		}
+	}
+	if err := p.checkChainLimits(e, evict); err != nil {
+		return fmt.Errorf("tx %s: %w", id, err)
+	}
+	p.seq++
+	for _, old := range evict {
+		p.removeOne(old)
 	}
 	p.add(e)
 	if p.bytes > p.cfg.MaxBytes {
@@ -282,6 +297,7 @@ func (p *Pool) ApplyChanges(changes []chain.Change) []*tx.Tx {
 			disconnected = append(disconnected, ch)
 			continue
 		}
+		p.recordBlock(ch)
 		for _, t := range ch.Block.Txs[1:] {
 			p.removeWithDescendantsIfMined(t)
 			mined = append(mined, t.ID())

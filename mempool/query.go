@@ -60,45 +60,6 @@ func (p *Pool) sortedBySeq() []*Entry {
 	return es
 }
 
-// Select chooses transactions for a block template of at most maxBytes:
-// highest fee rate first, each only after every pool parent it spends, so
-// the result is in a valid block order. It returns the transactions and their total fees.
-func (p *Pool) Select(maxBytes int) ([]*tx.Tx, int64) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	pending := p.sortedBySeq()
-	sort.SliceStable(pending, func(i, j int) bool { return pending[i].FeeRate() > pending[j].FeeRate() })
-	included := map[chainhash.Hash]bool{}
-	var out []*tx.Tx
-	var fees int64
-	size := 0
-	for progress := true; progress && len(pending) > 0; {
-		progress = false
-		var deferred []*Entry
-		for _, e := range pending {
-			ready := true
-			for parent := range e.parents {
-				if _, inPool := p.entries[parent]; inPool && !included[parent] {
-					ready = false
-					break
-				}
-			}
-			switch {
-			case !ready:
-				deferred = append(deferred, e)
-			case size+e.Size <= maxBytes:
-				included[e.ID] = true
-				out = append(out, e.Tx)
-				fees += e.Fee
-				size += e.Size
-				progress = true
-			}
-		}
-		pending = deferred
-	}
-	return out, fees
-}
-
 // Transactions returns a copy of every pool entry, in arrival order.
 func (p *Pool) Transactions() []Entry {
 	p.mu.Lock()

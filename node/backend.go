@@ -189,6 +189,10 @@ func (b *backend) SendRaw(ctx context.Context, req rpc.SendRawRequest) (*rpc.Sen
 		return nil, rpc.Rejected("missing-inputs", "%v", err)
 	case errors.Is(err, mempool.ErrConflict):
 		return nil, rpc.Rejected("mempool-conflict", "%v", err)
+	case errors.Is(err, mempool.ErrReplacement):
+		return nil, rpc.Rejected("replacement-refused", "%v", err)
+	case errors.Is(err, mempool.ErrTooLongChain):
+		return nil, rpc.Rejected("too-long-mempool-chain", "%v", err)
 	case errors.Is(err, mempool.ErrFeeTooLow):
 		return nil, rpc.Rejected("fee-too-low", "%v", err)
 	case errors.Is(err, mempool.ErrPoolFull):
@@ -200,6 +204,12 @@ func (b *backend) SendRaw(ctx context.Context, req rpc.SendRawRequest) (*rpc.Sen
 		return nil, rpc.Rejected(code.String(), "%v", err)
 	}
 	return nil, err
+}
+
+// EstimateFee suggests a fee rate for confirmation within target blocks (see mempool.EstimateFee).
+func (b *backend) EstimateFee(ctx context.Context, target int) (*rpc.FeeRateResult, error) {
+	e := b.n.pool.EstimateFee(target)
+	return &rpc.FeeRateResult{FeeRate: e.FeeRate, MinFeeRate: b.n.pool.MinFeeRate(), Target: e.Target, Samples: e.Samples}, nil
 }
 
 func (b *backend) FeeRate(ctx context.Context) (*rpc.FeeRateResult, error) {

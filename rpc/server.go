@@ -180,6 +180,10 @@ func (h *handler) scan(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) feeRate(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Query().Has("target") {
+		h.feeEstimate(w, r)
+		return
+	}
 	res, err := h.b.FeeRate(r.Context())
 	reply(w, res, err)
 }

@@ -172,6 +172,9 @@ type ScanResult struct {
 type FeeRateResult struct {
 	FeeRate    int64 `json:"fee_rate"`
 	MinFeeRate int64 `json:"min_fee_rate"`
+	// Target and Samples describe an estimate by confirmation target (see fee.go).
+	Target  int `json:"target,omitempty"`
+	Samples int `json:"samples,omitempty"`
 }
 
 // ErrorBody is the JSON error envelope.

@@ -45,7 +45,13 @@ type Spend struct {
 
 // SignedTx builds a transaction spending ins to outs, signed for network.
 func SignedTx(network string, ins []Spend, outs []tx.TxOut) *tx.Tx {
-	t := &tx.Tx{Version: 1, Outputs: outs}
+	return SignedTxVersion(network, 1, ins, outs)
+}
+
+// SignedTxVersion is SignedTx with the given transaction version (whose
+// tx.FlagReplaceable bit opts in to replacement).
+func SignedTxVersion(network string, version uint32, ins []Spend, outs []tx.TxOut) *tx.Tx {
+	t := &tx.Tx{Version: version, Outputs: outs}
 	prev := make([]tx.TxOut, len(ins))
 	for i, in := range ins {
 		t.Inputs = append(t.Inputs, tx.TxIn{Prev: in.OutPoint})

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"sort"
 
-	"github.com/ledgerd/ledger/chainhash"
 	"github.com/ledgerd/ledger/rpc"
 	"github.com/ledgerd/ledger/tx"
 )
@@ -187,106 +186,6 @@ func (w *Wallet) ownsAddress(addr string) bool {
 	return err == nil && w.IsMine(pub)
 }
 
-// ErrInsufficientFunds reports a payment larger than the spendable balance.
-var ErrInsufficientFunds = errors.New("insufficient funds")
-
-// DustLimit is the smallest change output worth creating; smaller change goes to the fee.
-const DustLimit = 1000
-
-// SendResult describes a submitted payment.
-type SendResult struct {
-	TxID string `json:"txid"`
-	Fee  int64  `json:"fee"`
-}
-
-// Send pays amount units to address at feeRate units per byte (0: the node's
-// estimate). Nothing is submitted when any input is wrong.
-func (w *Wallet) Send(ctx context.Context, node Node, address string, amount, feeRate int64) (*SendResult, error) {
-	payee, err := tx.DecodeAddress(w.params.AddressHRP, address)
-	if err != nil {
-		return nil, err
-	}
-	if amount <= 0 || amount > tx.MaxMoney {
-		return nil, fmt.Errorf("%w: %d units", tx.ErrInvalidAmount, amount)
-	}
-	if feeRate < 0 {
-		return nil, fmt.Errorf("fee rate must not be negative, got %d", feeRate)
-	}
-	if retry, ok := w.pendingFor(address, amount); ok {
-		// A previous attempt with the same payee and amount was signed but not
-		// acknowledged: submit that same transaction again instead of paying twice.
-		return w.submit(ctx, node, retry)
-	}
-	if feeRate == 0 {
-		fr, err := node.FeeRate(ctx)
-		if err != nil {
-			return nil, err
-		}
-		feeRate = fr.FeeRate
-	}
-	res, err := w.scan(ctx, node)
-	if err != nil {
-		return nil, err
-	}
-	var coins []rpc.UTXO
-	var available int64
-	for _, u := range res.UTXOs {
-		if u.Height > 0 && u.Mature && !u.SpentInMempool {
-			coins = append(coins, u)
-			available += u.Amount
-		}
-	}
-	// Largest first: few inputs, small transactions, and old dust left alone.
-	sort.Slice(coins, func(i, j int) bool { return coins[i].Amount > coins[j].Amount })
-	t := &tx.Tx{Version: 1, Outputs: []tx.TxOut{{Amount: amount, PubKey: payee}}}
-	var prevOuts []tx.TxOut
-	var in int64
-	for _, c := range coins {
-		id, err := chainhash.Parse(c.TxID)
-		if err != nil {
-			return nil, fmt.Errorf("node returned a bad txid: %w", err)
-		}
-		raw, _ := hex.DecodeString(c.Key)
-		t.Inputs = append(t.Inputs, tx.TxIn{Prev: tx.OutPoint{TxID: id, Index: c.Vout}})
-		prevOuts = append(prevOuts, tx.TxOut{Amount: c.Amount, PubKey: [32]byte(raw)})
-		in += c.Amount
-		// Size with a change output; fee is exact because signatures are fixed-size.
-		withChange := *t
-		withChange.Outputs = append(append([]tx.TxOut(nil), t.Outputs...), tx.TxOut{})
-		if in >= amount+feeRate*int64(withChange.Size()) {
-			break
-		}
-	}
-	fee := feeRate * int64(t.Size())
-	if in < amount+fee {
-		return nil, fmt.Errorf("%w: sending %s coins plus fee needs %s, spendable balance is %s",
-			ErrInsufficientFunds, tx.FormatAmount(amount), tx.FormatAmount(amount+fee), tx.FormatAmount(available))
-	}
-	changeFee := feeRate * int64(t.Size()+40)
-	if change := in - amount - changeFee; change >= DustLimit {
-		pub, err := w.nextKey(true)
-		if err != nil {
-			return nil, err
-		}
-		t.Outputs = append(t.Outputs, tx.TxOut{Amount: change, PubKey: pub})
-	}
-	for i := range t.Inputs {
-		priv, err := w.privKey(prevOuts[i].PubKey)
-		if err != nil {
-			return nil, err
-		}
-		if err := tx.SignInput(w.params.Name, t, prevOuts, i, priv); err != nil {
-			return nil, err
-		}
-	}
-	out, _ := t.OutputTotal()
-	p := pendingSend{TxID: t.ID().String(), Hex: hex.EncodeToString(t.Encode()), To: address, Amount: amount, Fee: in - out}
-	if err := w.addPending(p); err != nil {
-		return nil, err
-	}
-	return w.submit(ctx, node, p)
-}
-
 func (w *Wallet) submit(ctx context.Context, node Node, p pendingSend) (*SendResult, error) {
 	res, err := node.SendRaw(ctx, rpc.SendRawRequest{Hex: p.Hex})
 	if err != nil {
@@ -299,4 +198,16 @@ func (w *Wallet) submit(ctx context.Context, node Node, p pendingSend) (*SendRes
 	}
 	w.removePending(p.TxID)
 	return &SendResult{TxID: res.TxID, Fee: p.Fee}, nil
+}
+
+// Page returns the count most recent of items (oldest first) after leaving
+// out the skip most recent, still oldest first, as bitcoind's
+// listtransactions count and skip do; count 0 means no limit.
+func Page[T any](items []T, count, skip int) []T {
+	end := max(len(items)-max(skip, 0), 0)
+	start := 0
+	if count > 0 {
+		start = max(end-count, 0)
+	}
+	return items[start:end]
 }

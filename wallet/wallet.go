@@ -24,7 +24,7 @@ type Node interface {
 	Scan(ctx context.Context, req rpc.ScanRequest) (*rpc.ScanResult, error)
 	Tx(ctx context.Context, txid string) (*rpc.TxResult, error)
 	SendRaw(ctx context.Context, req rpc.SendRawRequest) (*rpc.SendRawResult, error)
-	FeeRate(ctx context.Context) (*rpc.FeeRateResult, error)
+	EstimateFee(ctx context.Context, target int) (*rpc.FeeRateResult, error)
 }
 
 // Wallet is an open wallet file.
@@ -35,8 +35,10 @@ type Wallet struct {
 	data   *keystore.Data
 	keys   *keystore.Keys
 	opts   []keystore.Option
-	// index maps each watched public key to its place in the key chains.
-	index map[[32]byte]keyRef
+	// index maps each watched public key to its place in the key chains;
+	// derived lists the places already in index.
+	index   map[[32]byte]keyRef
+	derived map[keyRef]bool
 }
 
 type keyRef struct {
@@ -47,25 +49,38 @@ type keyRef struct {
 // ErrNetworkMismatch reports a wallet file of another network.
 var ErrNetworkMismatch = errors.New("wallet is for another network")
 
-// Create makes a new wallet with a fresh mnemonic at path.
-func Create(path string, pass []byte, params *chaincfg.Params, opts ...keystore.Option) (*Wallet, error) {
+// Create makes a new wallet with a fresh mnemonic at path. bip39Passphrase
+// is the optional mnemonic extension ("" for none); it is kept in the
+// encrypted file, and a restore needs it as well as the words.
+func Create(path string, pass []byte, params *chaincfg.Params, bip39Passphrase string, opts ...keystore.Option) (*Wallet, error) {
 	m, err := keystore.NewMnemonic()
 	if err != nil {
 		return nil, err
 	}
-	return create(path, pass, params, m, opts)
+	return create(path, pass, params, &keystore.Data{Mnemonic: m, BIP39Passphrase: bip39Passphrase}, opts)
 }
 
-// Restore makes a wallet at path from an existing mnemonic; call Rescan to find its funds.
-func Restore(path string, pass []byte, params *chaincfg.Params, mnemonic string, opts ...keystore.Option) (*Wallet, error) {
+// Restore makes a wallet at path from an existing mnemonic (and the BIP39
+// passphrase it was made with, if any); call Rescan to find its funds.
+func Restore(path string, pass []byte, params *chaincfg.Params, mnemonic, bip39Passphrase string, opts ...keystore.Option) (*Wallet, error) {
 	if err := keystore.ValidateMnemonic(mnemonic); err != nil {
 		return nil, err
 	}
-	return create(path, pass, params, keystore.NormalizeMnemonic(mnemonic), opts)
+	return create(path, pass, params, &keystore.Data{Mnemonic: keystore.NormalizeMnemonic(mnemonic), BIP39Passphrase: bip39Passphrase}, opts)
 }
 
-func create(path string, pass []byte, params *chaincfg.Params, mnemonic string, opts []keystore.Option) (*Wallet, error) {
-	d := &keystore.Data{Version: 1, Network: params.Name, Mnemonic: mnemonic, Created: time.Now().UTC()}
+// CreateWatchOnly makes a wallet at path that watches the account of xpub
+// (from `wallet export-xpub`): it shows balances and history and prepares
+// unsigned transactions, but cannot sign; call Rescan to find its funds.
+func CreateWatchOnly(path string, pass []byte, params *chaincfg.Params, xpub string, opts ...keystore.Option) (*Wallet, error) {
+	if _, err := keystore.KeysFromXPub(xpub); err != nil {
+		return nil, err
+	}
+	return create(path, pass, params, &keystore.Data{XPub: xpub}, opts)
+}
+
+func create(path string, pass []byte, params *chaincfg.Params, d *keystore.Data, opts []keystore.Option) (*Wallet, error) {
+	d.Version, d.Network, d.Created = 1, params.Name, time.Now().UTC()
 	if err := keystore.Create(path, d, pass, opts...); err != nil {
 		return nil, err
 	}
@@ -89,7 +104,7 @@ func open(path string, pass []byte, params *chaincfg.Params, d *keystore.Data, o
 	if err != nil {
 		return nil, err
 	}
-	w := &Wallet{path: path, pass: pass, params: params, data: d, keys: keys, opts: opts, index: map[[32]byte]keyRef{}}
+	w := &Wallet{path: path, pass: pass, params: params, data: d, keys: keys, opts: opts, index: map[[32]byte]keyRef{}, derived: map[keyRef]bool{}}
 	if err := w.watch(); err != nil {
 		return nil, err
 	}
@@ -103,11 +118,16 @@ func (w *Wallet) watch() error {
 		next   uint32
 	}{{false, w.data.NextReceive}, {true, w.data.NextChange}} {
 		for i := uint32(0); i < chain.next+GapLimit; i++ {
-			_, pub, err := w.keys.Derive(chain.change, i)
+			ref := keyRef{change: chain.change, n: i}
+			if w.derived[ref] {
+				continue
+			}
+			pub, err := w.keys.DerivePub(chain.change, i)
 			if err != nil {
 				return err
 			}
-			w.index[pub] = keyRef{change: chain.change, n: i}
+			w.index[pub] = ref
+			w.derived[ref] = true
 		}
 	}
 	return nil
@@ -133,7 +153,7 @@ func (w *Wallet) nextKey(change bool) ([32]byte, error) {
 	if change {
 		ctr = &w.data.NextChange
 	}
-	_, pub, err := w.keys.Derive(change, *ctr)
+	pub, err := w.keys.DerivePub(change, *ctr)
 	if err != nil {
 		return pub, err
 	}
@@ -144,8 +164,20 @@ func (w *Wallet) nextKey(change bool) ([32]byte, error) {
 	return pub, w.watch()
 }
 
+// WatchOnly reports whether the wallet holds no private keys.
+func (w *Wallet) WatchOnly() bool { return w.keys.WatchOnly() }
+
+// XPub returns the account's extended public key, for `wallet create --watch-only`.
+func (w *Wallet) XPub() string { return w.keys.XPub() }
+
+// Network returns the name of the wallet's network.
+func (w *Wallet) Network() string { return w.params.Name }
+
 // privKey returns the private key of a watched public key.
 func (w *Wallet) privKey(pub [32]byte) (*btcec.PrivateKey, error) {
+	if w.WatchOnly() {
+		return nil, watchOnlyError()
+	}
 	ref, ok := w.index[pub]
 	if !ok {
 		return nil, fmt.Errorf("key %x is not this wallet's", pub)

@@ -17,56 +17,12 @@ import (
 
 var cheap = keystore.WithKDFParams(4, 1, 1)
 
-// testNode answers scans with a fixed set of outputs and records submissions;
-// failNext makes the next SendRaw fail as a timeout would.
-type testNode struct {
-	utxos    []rpc.UTXO
-	sent     []string
-	failNext bool
-}
-
-func (n *testNode) Scan(_ context.Context, req rpc.ScanRequest) (*rpc.ScanResult, error) {
-	keys := map[string]bool{}
-	for _, k := range req.Keys {
-		keys[k] = true
-	}
-	res := &rpc.ScanResult{Height: 200}
-	for _, u := range n.utxos {
-		if keys[u.Key] {
-			res.UTXOs = append(res.UTXOs, u)
-		}
-	}
-	return res, nil
-}
-
-func (n *testNode) Tx(context.Context, string) (*rpc.TxResult, error) {
-	return nil, rpc.NotFound("none")
-}
-
-func (n *testNode) SendRaw(_ context.Context, req rpc.SendRawRequest) (*rpc.SendRawResult, error) {
-	raw, _ := hex.DecodeString(req.Hex)
-	t, err := tx.Decode(raw)
-	if err != nil {
-		return nil, rpc.BadRequest("bad tx")
-	}
-	n.sent = append(n.sent, t.ID().String())
-	if n.failNext {
-		n.failNext = false
-		return nil, errors.New("node not reachable: timeout")
-	}
-	return &rpc.SendRawResult{TxID: t.ID().String()}, nil
-}
-
-func (n *testNode) FeeRate(context.Context) (*rpc.FeeRateResult, error) {
-	return &rpc.FeeRateResult{FeeRate: 3, MinFeeRate: 1}, nil
-}
-
 func newTestWallet(t *testing.T, amounts ...int64) (*Wallet, *testNode) {
-	w, err := Create(filepath.Join(t.TempDir(), "w.dat"), []byte("pw"), chaincfg.Regtest, cheap)
+	w, err := Create(filepath.Join(t.TempDir(), "w.dat"), []byte("pw"), chaincfg.Regtest, "", cheap)
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := &testNode{}
+	n := newTestNode()
 	for i, a := range amounts {
 		_, pub, _ := w.keys.Derive(false, uint32(i))
 		n.utxos = append(n.utxos, rpc.UTXO{TxID: chainhash.Hash{byte(i + 1)}.String(), Amount: a, Key: hex.EncodeToString(pub[:]),
@@ -79,7 +35,7 @@ var payee = tx.EncodeAddress(chaincfg.Regtest.AddressHRP, [32]byte{7})
 
 func TestSendPaysExactFeeWithChange(t *testing.T) {
 	w, n := newTestWallet(t, 5*tx.UnitsPerCoin, 3*tx.UnitsPerCoin)
-	res, err := w.Send(context.Background(), n, payee, 4*tx.UnitsPerCoin, 0)
+	res, err := w.Send(context.Background(), n, SendRequest{To: payee, Amount: 4*tx.UnitsPerCoin, FeeRate: 0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -99,7 +55,7 @@ func TestSendPaysExactFeeWithChange(t *testing.T) {
 
 func TestDustChangeGoesToTheFee(t *testing.T) {
 	w, n := newTestWallet(t, 100_000)
-	res, err := w.Send(context.Background(), n, payee, 100_000-3*147-500, 3)
+	res, err := w.Send(context.Background(), n, SendRequest{To: payee, Amount: 100_000-3*147-500, FeeRate: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -110,7 +66,7 @@ func TestDustChangeGoesToTheFee(t *testing.T) {
 
 func TestInsufficientFunds(t *testing.T) {
 	w, n := newTestWallet(t, tx.UnitsPerCoin)
-	_, err := w.Send(context.Background(), n, payee, tx.UnitsPerCoin, 1)
+	_, err := w.Send(context.Background(), n, SendRequest{To: payee, Amount: tx.UnitsPerCoin, FeeRate: 1})
 	if !errors.Is(err, ErrInsufficientFunds) || !strings.Contains(err.Error(), "1.00000000") {
 		t.Fatalf("got %v", err)
 	}
@@ -131,7 +87,7 @@ func TestBadPayeeAndAmount(t *testing.T) {
 		{payee, 0, tx.ErrInvalidAmount},
 		{payee, -5, tx.ErrInvalidAmount},
 	} {
-		if _, err := w.Send(context.Background(), n, tc.to, tc.amount, 1); !errors.Is(err, tc.want) {
+		if _, err := w.Send(context.Background(), n, SendRequest{To: tc.to, Amount: tc.amount, FeeRate: 1}); !errors.Is(err, tc.want) {
 			t.Errorf("send %d to %q: %v, want %v", tc.amount, tc.to, err, tc.want)
 		}
 	}
@@ -143,10 +99,10 @@ func TestBadPayeeAndAmount(t *testing.T) {
 func TestRetryAfterAnUnclearFailureResubmitsTheSameTransaction(t *testing.T) {
 	w, n := newTestWallet(t, 5*tx.UnitsPerCoin, 3*tx.UnitsPerCoin)
 	n.failNext = true
-	if _, err := w.Send(context.Background(), n, payee, tx.UnitsPerCoin, 2); err == nil {
+	if _, err := w.Send(context.Background(), n, SendRequest{To: payee, Amount: tx.UnitsPerCoin, FeeRate: 2}); err == nil {
 		t.Fatal("the timeout was not reported")
 	}
-	res, err := w.Send(context.Background(), n, payee, tx.UnitsPerCoin, 2)
+	res, err := w.Send(context.Background(), n, SendRequest{To: payee, Amount: tx.UnitsPerCoin, FeeRate: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,7 +20,6 @@ import (
 	"github.com/ledgerd/ledger/internal/cli"
 	"github.com/ledgerd/ledger/rpc"
 	"github.com/ledgerd/ledger/spv"
-	"github.com/ledgerd/ledger/tx"
 	"github.com/ledgerd/ledger/wallet"
 	"github.com/ledgerd/ledger/wallet/keystore"
 )
@@ -54,7 +53,8 @@ func (e *env) root() *cobra.Command {
 	pf.StringVar(&e.rpcURL, "rpc", "", "RPC URL of a full node (with --rpc-cookie)")
 	pf.StringVar(&e.cookie, "rpc-cookie", "", "RPC cookie file of the node (with --rpc)")
 	pf.StringVar(&e.logLevel, "log-level", "error", "SPV log level on stderr: debug, info, warn, error (dropped peers are also listed in the output's dropped_peers)")
-	root.AddCommand(e.createCmd(), e.restoreCmd(), e.addressCmd(), e.balanceCmd(), e.sendCmd(), e.historyCmd(), e.spvCmd())
+	root.AddCommand(e.createCmd(), e.restoreCmd(), e.addressCmd(), e.balanceCmd(), e.sendCmd(), e.historyCmd(), e.spvCmd(),
+		e.utxosCmd(), e.bumpFeeCmd(), e.exportXPubCmd(), e.signCmd())
 	return root
 }
 
@@ -112,10 +112,10 @@ func (e *env) open() (*wallet.Wallet, *chaincfg.Params, error) {
 	}
 	w, err := wallet.Open(path, pass, p)
 	if errors.Is(err, keystore.ErrWrongPassphrase) {
-		return nil, nil, fmt.Errorf("cannot open %s: wrong passphrase (or the file was altered)", path)
+		return nil, nil, fmt.Errorf("cannot open %s: %v", path, err)
 	}
 	if errors.Is(err, keystore.ErrCorrupt) {
-		return nil, nil, fmt.Errorf("cannot open %s: %v; restore it from its mnemonic with `wallet restore`", path, err)
+		return nil, nil, fmt.Errorf("cannot open %s: the file is damaged (%v); restore the wallet from its mnemonic with `wallet restore` into a new file", path, err)
 	}
 	return w, p, err
 }
@@ -125,7 +125,9 @@ func (e *env) node() (*rpc.Client, error) { return rpc.ClientFromFlags(e.nodeDir
 func (e *env) print(v any) error { return cli.PrintJSON(e.stdout, v) }
 
 func (e *env) createCmd() *cobra.Command {
-	return &cobra.Command{Use: "create", Short: "Create a wallet with a new mnemonic", Args: cli.Args(cobra.NoArgs),
+	var xpub string
+	var withBIP39 bool
+	cmd := &cobra.Command{Use: "create", Short: "Create a wallet with a new mnemonic (or a watch-only one with --watch-only XPUB)", Args: cli.Args(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
 			p, err := e.params()
 			if err != nil {
@@ -138,20 +140,48 @@ func (e *env) createCmd() *cobra.Command {
 			if keystore.Exists(path) {
 				return fmt.Errorf("%s already exists; refusing to overwrite a wallet (pass another --wallet)", path)
 			}
-			pass, err := e.passphrase("New wallet passphrase: ")
+			if xpub != "" && withBIP39 {
+				return cli.Usagef("--watch-only and --bip39-passphrase do not go together: the xpub already reflects the passphrase")
+			}
+			bip39, err := e.bip39Passphrase(withBIP39)
 			if err != nil {
 				return err
 			}
-			w, err := wallet.Create(path, pass, p)
+			pass, err := e.newSecret("WALLET_PASSPHRASE", "wallet passphrase", false)
+			if err != nil {
+				return err
+			}
+			if xpub != "" {
+				// Find its funds when a node is at hand; one of another network is an error.
+				node, nodeErr := e.checkedNode(c.Context())
+				if errors.Is(nodeErr, wallet.ErrWrongNodeNetwork) {
+					return nodeErr
+				}
+				w, err := wallet.CreateWatchOnly(path, pass, p, xpub)
+				if err != nil {
+					return err
+				}
+				if nodeErr == nil {
+					if err := w.Rescan(c.Context(), node); err != nil {
+						return fmt.Errorf("watch-only wallet created at %s, but finding its funds failed (run `wallet balance` later): %w", path, err)
+					}
+				}
+				return e.print(map[string]any{"wallet": path, "watch_only": true})
+			}
+			w, err := wallet.Create(path, pass, p, bip39)
 			if err != nil {
 				return err
 			}
 			return e.print(map[string]string{"wallet": path, "mnemonic": w.Mnemonic()})
 		}}
+	cmd.Flags().StringVar(&xpub, "watch-only", "", "make a watch-only wallet of this account public key (from `wallet export-xpub`)")
+	cmd.Flags().BoolVar(&withBIP39, "bip39-passphrase", false, "extend the mnemonic with a BIP39 passphrase (from WALLET_BIP39_PASSPHRASE or a prompt); a restore needs it too")
+	return cmd
 }
 
 func (e *env) restoreCmd() *cobra.Command {
-	return &cobra.Command{Use: "restore", Short: "Restore a wallet from its mnemonic (WALLET_MNEMONIC or stdin) and find its funds",
+	var withBIP39 bool
+	cmd := &cobra.Command{Use: "restore", Short: "Restore a wallet from its mnemonic (WALLET_MNEMONIC or stdin) and find its funds",
 		Args: cli.Args(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
 			p, err := e.params()
@@ -171,15 +201,19 @@ func (e *env) restoreCmd() *cobra.Command {
 			if err := keystore.ValidateMnemonic(mnemonic); err != nil {
 				return fmt.Errorf("%v: check the words and their order", err)
 			}
-			node, err := e.node()
+			node, err := e.checkedNode(c.Context())
 			if err != nil {
 				return err
 			}
-			pass, err := e.passphrase("New wallet passphrase: ")
+			bip39, err := e.bip39Passphrase(withBIP39)
 			if err != nil {
 				return err
 			}
-			w, err := wallet.Restore(path, pass, p, mnemonic)
+			pass, err := e.newSecret("WALLET_PASSPHRASE", "wallet passphrase", false)
+			if err != nil {
+				return err
+			}
+			w, err := wallet.Restore(path, pass, p, mnemonic, bip39)
 			if err != nil {
 				return err
 			}
@@ -189,6 +223,8 @@ func (e *env) restoreCmd() *cobra.Command {
 			recv, change := w.Indexes()
 			return e.print(map[string]any{"wallet": path, "receive_index": recv, "change_index": change})
 		}}
+	cmd.Flags().BoolVar(&withBIP39, "bip39-passphrase", false, "the mnemonic was extended with a BIP39 passphrase (from WALLET_BIP39_PASSPHRASE or a prompt)")
+	return cmd
 }
 
 func (e *env) addressCmd() *cobra.Command {
@@ -213,7 +249,7 @@ func (e *env) balanceCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			node, err := e.node()
+			node, err := e.checkedNode(c.Context())
 			if err != nil {
 				return err
 			}
@@ -225,56 +261,18 @@ func (e *env) balanceCmd() *cobra.Command {
 		}}
 }
 
-func (e *env) sendCmd() *cobra.Command {
-	var to, amount string
-	var feeRate int64
-	cmd := &cobra.Command{Use: "send --to ADDR --amount COINS", Short: "Send coins", Args: cli.Args(cobra.NoArgs),
-		RunE: func(c *cobra.Command, _ []string) error {
-			if to == "" || amount == "" {
-				return cli.Usagef("send needs --to ADDR and --amount COINS")
-			}
-			p, err := e.params()
-			if err != nil {
-				return err
-			}
-			if _, err := tx.DecodeAddress(p.AddressHRP, to); err != nil {
-				return fmt.Errorf("--to: %v", err)
-			}
-			units, err := tx.ParseAmount(amount)
-			if err != nil {
-				return fmt.Errorf("--amount: %v", err)
-			}
-			if feeRate < 0 {
-				return fmt.Errorf("--fee-rate must not be negative")
-			}
-			w, _, err := e.open()
-			if err != nil {
-				return err
-			}
-			node, err := e.node()
-			if err != nil {
-				return err
-			}
-			res, err := w.Send(c.Context(), node, to, units, feeRate)
-			if err != nil {
-				return err
-			}
-			return e.print(res)
-		}}
-	cmd.Flags().StringVar(&to, "to", "", "address to pay")
-	cmd.Flags().StringVar(&amount, "amount", "", "amount in coins, up to 8 decimal places")
-	cmd.Flags().Int64Var(&feeRate, "fee-rate", 0, "fee rate in units per byte (default: the node's estimate)")
-	return cmd
-}
-
 func (e *env) historyCmd() *cobra.Command {
-	return &cobra.Command{Use: "history", Short: "List the wallet's transactions", Args: cli.Args(cobra.NoArgs),
+	var count, skip int
+	cmd := &cobra.Command{Use: "history", Short: "List the wallet's transactions, oldest first", Args: cli.Args(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
+			if count < 0 || skip < 0 {
+				return cli.Usagef("--count and --skip must not be negative")
+			}
 			w, _, err := e.open()
 			if err != nil {
 				return err
 			}
-			node, err := e.node()
+			node, err := e.checkedNode(c.Context())
 			if err != nil {
 				return err
 			}
@@ -282,8 +280,11 @@ func (e *env) historyCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return e.print(map[string]any{"txs": h})
+			return e.print(map[string]any{"txs": wallet.Page(h, count, skip)})
 		}}
+	cmd.Flags().IntVar(&count, "count", 0, "show only the N most recent transactions (0: all)")
+	cmd.Flags().IntVar(&skip, "skip", 0, "leave out the M most recent transactions first")
+	return cmd
 }
 
 func (e *env) spvClient() (*spv.Client, *chaincfg.Params, error) {

@@ -3,6 +3,7 @@ package keystore
 import (
 	"bytes"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,8 +18,11 @@ import (
 )
 
 // File format: magic | version u8 | log2(N) u8 | r u8 | p u8 | salt[16] |
-// nonce[24] | XChaCha20-Poly1305(JSON of Data), with everything before the
-// ciphertext as associated data, so no header byte can be changed unnoticed.
+// nonce[24] | XChaCha20-Poly1305(JSON of Data) | SHA-256 of all before, with
+// everything before the ciphertext as associated data, so no header byte can
+// be changed unnoticed. The trailing checksum (version 2; version 1 files
+// have none and are still read) tells a damaged or truncated file apart from
+// a wrong passphrase, which the AEAD alone cannot.
 //
 // The key comes from scrypt, a memory-hard KDF: N=2^15, r=8 costs 32 MiB and
 // about 100 ms per guess, which makes offline passphrase guessing expensive.
@@ -28,14 +32,29 @@ import (
 var magic = []byte("LGRWALLET")
 
 const (
-	fileVersion = 1
-	saltSize    = 16
-	headerSize  = 9 + 1 + 3 + saltSize + chacha20poly1305.NonceSizeX
-	// Bounds on KDF parameters read from a file.
-	maxLogN = 20
-	maxR    = 16
-	maxP    = 4
+	fileVersion = 2
+	// fileVersionNoChecksum is the first format, without the trailing checksum.
+	fileVersionNoChecksum = 1
+	saltSize              = 16
+	headerSize            = 9 + 1 + 3 + saltSize + chacha20poly1305.NonceSizeX
+	// Bounds on KDF parameters read from a file, so a tampered header cannot
+	// make opening cost gigabytes or minutes: scrypt needs 128*r*N bytes and
+	// does work proportional to 128*r*N*p. The default (N=2^15, r=8, p=1) uses 32 MiB.
+	maxLogN      = 20
+	maxR         = 16
+	maxP         = 4
+	maxKDFMemory = 64 << 20
+	maxKDFWork   = 128 << 20
 )
+
+// kdfInBounds reports whether k costs at most maxKDFMemory and maxKDFWork.
+func kdfInBounds(k kdf) bool {
+	if k.logN < 1 || k.logN > maxLogN || k.r < 1 || k.r > maxR || k.p < 1 || k.p > maxP {
+		return false
+	}
+	mem := uint64(128) * uint64(k.r) << k.logN
+	return mem <= maxKDFMemory && mem*uint64(k.p) <= maxKDFWork
+}
 
 // Errors of the wallet file.
 var (
@@ -46,16 +65,25 @@ var (
 
 // Data is what a wallet file holds once decrypted.
 type Data struct {
-	Version     int       `json:"version"`
-	Network     string    `json:"network"`
-	Mnemonic    string    `json:"mnemonic"`
+	Version  int    `json:"version"`
+	Network  string `json:"network"`
+	Mnemonic string `json:"mnemonic,omitempty"`
+	// BIP39Passphrase is the optional mnemonic extension the seed was made with.
+	BIP39Passphrase string `json:"bip39_passphrase,omitempty"`
+	// XPub is set instead of Mnemonic in a watch-only wallet: its account public key.
+	XPub        string    `json:"xpub,omitempty"`
 	NextReceive uint32    `json:"next_receive"`
 	NextChange  uint32    `json:"next_change"`
 	Created     time.Time `json:"created"`
 }
 
 // Keys derives the key chains of the wallet's mnemonic.
-func (d *Data) Keys() (*Keys, error) { return KeysFromMnemonic(d.Mnemonic) }
+func (d *Data) Keys() (*Keys, error) {
+	if d.XPub != "" {
+		return KeysFromXPub(d.XPub)
+	}
+	return KeysFromSeedWords(d.Mnemonic, d.BIP39Passphrase)
+}
 
 // kdf holds scrypt parameters.
 type kdf struct{ logN, r, p uint8 }
@@ -117,6 +145,8 @@ func Save(path string, d *Data, pass []byte, opts ...Option) error {
 		return err
 	}
 	out := aead.Seal(append([]byte(nil), header...), salt[saltSize:], plain, header)
+	sum := sha256.Sum256(out)
+	out = append(out, sum[:]...)
 	return writeAtomic(path, out)
 }
 
@@ -144,12 +174,23 @@ func decrypt(raw, pass []byte) (*Data, error) {
 		return nil, fmt.Errorf("%w: not a wallet file or truncated", ErrCorrupt)
 	}
 	h := raw[len(magic):headerSize]
-	if h[0] != fileVersion {
+	body := raw
+	switch h[0] {
+	case fileVersionNoChecksum:
+	case fileVersion:
+		if len(raw) < headerSize+chacha20poly1305.Overhead+sha256.Size {
+			return nil, fmt.Errorf("%w: truncated", ErrCorrupt)
+		}
+		body = raw[:len(raw)-sha256.Size]
+		if sum := sha256.Sum256(body); !bytes.Equal(sum[:], raw[len(body):]) {
+			return nil, fmt.Errorf("%w: checksum mismatch (truncated or altered)", ErrCorrupt)
+		}
+	default:
 		return nil, fmt.Errorf("%w: unknown format version %d", ErrCorrupt, h[0])
 	}
 	k := kdf{logN: h[1], r: h[2], p: h[3]}
-	if k.logN < 1 || k.logN > maxLogN || k.r < 1 || k.r > maxR || k.p < 1 || k.p > maxP {
-		return nil, fmt.Errorf("%w: key derivation parameters out of range", ErrCorrupt)
+	if !kdfInBounds(k) {
+		return nil, fmt.Errorf("%w: key derivation parameters N=2^%d r=%d p=%d out of range", ErrCorrupt, k.logN, k.r, k.p)
 	}
 	salt := h[4 : 4+saltSize]
 	nonce := h[4+saltSize:]
@@ -161,10 +202,13 @@ func decrypt(raw, pass []byte) (*Data, error) {
 	if err != nil {
 		return nil, err
 	}
-	plain, err := aead.Open(nil, nonce, raw[headerSize:], raw[:headerSize])
+	plain, err := aead.Open(nil, nonce, body[headerSize:], raw[:headerSize])
 	if err != nil {
-		// Authentication failure: a wrong passphrase, or bytes changed after writing.
-		return nil, fmt.Errorf("%w (or the file was altered)", ErrWrongPassphrase)
+		if h[0] == fileVersionNoChecksum {
+			// Authentication failure: a wrong passphrase, or bytes changed after writing.
+			return nil, fmt.Errorf("%w (or the file was altered)", ErrWrongPassphrase)
+		}
+		return nil, ErrWrongPassphrase // the checksum says the bytes are as written
 	}
 	var d Data
 	if err := json.Unmarshal(plain, &d); err != nil {

@@ -48,14 +48,19 @@ const (
 // Keys derives the wallet's key pairs from its seed.
 type Keys struct {
 	account [2]*hdkeychain.ExtendedKey // external (receive) and internal (change) chains
+	xpub    string                     // the account's extended public key
 }
 
 // KeysFromMnemonic derives the account keys of a mnemonic (empty BIP39 passphrase).
-func KeysFromMnemonic(m string) (*Keys, error) {
+func KeysFromMnemonic(m string) (*Keys, error) { return KeysFromSeedWords(m, "") }
+
+// KeysFromSeedWords derives the account keys of a mnemonic with an optional
+// BIP39 passphrase (the "25th word": another passphrase gives other keys).
+func KeysFromSeedWords(m, bip39Passphrase string) (*Keys, error) {
 	if err := ValidateMnemonic(m); err != nil {
 		return nil, err
 	}
-	seed := bip39.NewSeed(NormalizeMnemonic(m), "")
+	seed := bip39.NewSeed(NormalizeMnemonic(m), bip39Passphrase)
 	// The network parameters only set the serialisation version bytes, which this wallet never shows.
 	master, err := hdkeychain.NewMaster(seed, &chaincfg.TestNet3Params)
 	if err != nil {
@@ -67,7 +72,16 @@ func KeysFromMnemonic(m string) (*Keys, error) {
 			return nil, fmt.Errorf("derive account key: %w", err)
 		}
 	}
-	keys := &Keys{}
+	return keysOfAccount(k)
+}
+
+// keysOfAccount derives the receive and change chains of an account key.
+func keysOfAccount(k *hdkeychain.ExtendedKey) (*Keys, error) {
+	pub, err := k.Neuter()
+	if err != nil {
+		return nil, fmt.Errorf("account public key: %w", err)
+	}
+	keys := &Keys{xpub: pub.String()}
 	for change := uint32(0); change < 2; change++ {
 		if keys.account[change], err = k.Derive(change); err != nil {
 			return nil, fmt.Errorf("derive chain key: %w", err)

@@ -1,13 +1,17 @@
 package keystore
 
 import (
+	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/tyler-smith/go-bip39"
+	"golang.org/x/crypto/chacha20poly1305"
 )
 
 var cheap = WithKDFParams(4, 1, 1)
@@ -92,13 +96,14 @@ func TestCorruptionAndTruncationAreErrors(t *testing.T) {
 	for i := 0; i < len(raw); i += 3 {
 		b := append([]byte(nil), raw...)
 		b[i] ^= 0x20
-		if _, err := decrypt(b, []byte("pw")); !errors.Is(err, ErrCorrupt) && !errors.Is(err, ErrWrongPassphrase) {
+		// A damaged file is reported as damaged, never as a wrong passphrase.
+		if _, err := decrypt(b, []byte("pw")); !errors.Is(err, ErrCorrupt) {
 			t.Fatalf("byte %d changed: %v", i, err)
 		}
 	}
 	for n := 0; n < len(raw); n++ {
-		if _, err := decrypt(raw[:n], []byte("pw")); err == nil {
-			t.Fatalf("truncated to %d bytes accepted", n)
+		if _, err := decrypt(raw[:n], []byte("pw")); !errors.Is(err, ErrCorrupt) {
+			t.Fatalf("truncated to %d bytes: %v", n, err)
 		}
 	}
 }
@@ -106,9 +111,83 @@ func TestCorruptionAndTruncationAreErrors(t *testing.T) {
 func TestHugeKDFParametersRefusedBeforeUse(t *testing.T) {
 	path, _ := saved(t)
 	raw, _ := os.ReadFile(path)
-	raw[len(magic)+1] = 60 // log2(N) = 60 would need exabytes
-	if _, err := decrypt(raw, []byte("pw")); !errors.Is(err, ErrCorrupt) {
-		t.Fatalf("got %v", err)
+	for _, tc := range []struct{ logN, r, p uint8 }{
+		{60, 1, 1},  // exabytes
+		{20, 16, 4}, // 2 GiB and tens of seconds: each within the per-field bounds, too costly together
+		{17, 8, 1},  // 128 MiB of memory
+		{15, 8, 8},  // 32 MiB but eight times the work
+	} {
+		b := append([]byte(nil), raw[:len(raw)-32]...)
+		b[len(magic)+1], b[len(magic)+2], b[len(magic)+3] = tc.logN, tc.r, tc.p
+		sum := sha256.Sum256(b) // a consistent checksum: only the bounds can refuse it
+		b = append(b, sum[:]...)
+		if _, err := decrypt(b, []byte("pw")); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), "out of range") {
+			t.Fatalf("%+v: got %v", tc, err)
+		}
+	}
+	if !kdfInBounds(defaultKDF) {
+		t.Fatal("the default parameters must be within bounds")
+	}
+}
+
+func TestVersion1FilesStillOpen(t *testing.T) {
+	path, _ := saved(t)
+	raw, _ := os.ReadFile(path)
+	// A version-1 file is a version-2 file without the checksum, with the AEAD over its own header.
+	d := &Data{Version: 1, Network: "regtest", Mnemonic: abandon}
+	v1 := sealV1(t, d)
+	if got, err := decrypt(v1, []byte("pw")); err != nil || got.Mnemonic != abandon {
+		t.Fatalf("version 1: %v", err)
+	}
+	if _, err := decrypt(v1, []byte("nope")); !errors.Is(err, ErrWrongPassphrase) {
+		t.Fatalf("version 1 wrong passphrase: %v", err)
+	}
+	if raw[len(magic)] != fileVersion {
+		t.Fatalf("new files are written as version %d", raw[len(magic)])
+	}
+}
+
+func TestWatchOnlyKeysMatchTheFullWallet(t *testing.T) {
+	full, err := KeysFromMnemonic(abandon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	watch, err := KeysFromXPub(full.XPub())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !watch.WatchOnly() || full.WatchOnly() {
+		t.Fatal("WatchOnly is wrong")
+	}
+	for _, change := range []bool{false, true} {
+		_, want, _ := full.Derive(change, 4)
+		got, err := watch.DerivePub(change, 4)
+		if err != nil || got != want {
+			t.Fatalf("change=%v: watch-only key differs", change)
+		}
+	}
+	if _, _, err := watch.Derive(false, 0); err == nil {
+		t.Fatal("a watch-only wallet derived a private key")
+	}
+	for _, bad := range []string{"", "xpubnonsense", full.account[0].String()} {
+		if _, err := KeysFromXPub(bad); !errors.Is(err, ErrInvalidXPub) {
+			t.Fatalf("%q: %v", bad, err)
+		}
+	}
+}
+
+func TestBIP39PassphraseGivesOtherKeys(t *testing.T) {
+	plain, _ := KeysFromSeedWords(abandon, "")
+	salted, _ := KeysFromSeedWords(abandon, "TREZOR")
+	_, a, _ := plain.Derive(false, 0)
+	_, b, _ := salted.Derive(false, 0)
+	if a == b {
+		t.Fatal("the BIP39 passphrase did not change the keys")
+	}
+	d := &Data{Mnemonic: abandon, BIP39Passphrase: "TREZOR"}
+	k, _ := d.Keys()
+	if _, c, _ := k.Derive(false, 0); c != b {
+		t.Fatal("Data.Keys ignores the BIP39 passphrase")
 	}
 }
 
@@ -124,4 +203,19 @@ func FuzzLoad(f *testing.F) {
 		}
 		decrypt(data, []byte("pw"))
 	})
+}
+
+// sealV1 writes d in the first file format (no trailing checksum), as old wallets are.
+func sealV1(t *testing.T, d *Data) []byte {
+	t.Helper()
+	plain, _ := json.Marshal(d)
+	header := append(append([]byte(nil), magic...), fileVersionNoChecksum, 4, 1, 1)
+	salt := make([]byte, saltSize+chacha20poly1305.NonceSizeX)
+	header = append(header, salt...)
+	key, err := deriveKey([]byte("pw"), salt[:saltSize], kdf{4, 1, 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	aead, _ := chacha20poly1305.NewX(key)
+	return aead.Seal(append([]byte(nil), header...), salt[saltSize:], plain, header)
 }

@@ -35,7 +35,7 @@ var payee = tx.EncodeAddress(chaincfg.Regtest.AddressHRP, [32]byte{7})
 
 func TestSendPaysExactFeeWithChange(t *testing.T) {
 	w, n := newTestWallet(t, 5*tx.UnitsPerCoin, 3*tx.UnitsPerCoin)
-	res, err := w.Send(context.Background(), n, SendRequest{To: payee, Amount: 4*tx.UnitsPerCoin, FeeRate: 0})
+	res, err := w.Send(context.Background(), n, SendRequest{To: payee, Amount: 4 * tx.UnitsPerCoin, FeeRate: 0})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func TestSendPaysExactFeeWithChange(t *testing.T) {
 
 func TestDustChangeGoesToTheFee(t *testing.T) {
 	w, n := newTestWallet(t, 100_000)
-	res, err := w.Send(context.Background(), n, SendRequest{To: payee, Amount: 100_000-3*147-500, FeeRate: 3})
+	res, err := w.Send(context.Background(), n, SendRequest{To: payee, Amount: 100_000 - 3*147 - 500, FeeRate: 3})
 	if err != nil {
 		t.Fatal(err)
 	}

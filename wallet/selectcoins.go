@@ -75,23 +75,22 @@ func selectFrom(group []coin, amount, feeRate int64, baseSize int) (selection, b
 	if best >= 0 {
 		return selection{coins: []coin{useful[best]}, total: useful[best].amount}, true
 	}
-	var s selection
-	var eff int64
-	for _, c := range useful {
-		s.coins = append(s.coins, c)
-		s.total += c.amount
-		eff += effective(c, feeRate)
-		if eff >= withChange {
-			return s, true
-		}
+	if s, ok := largestFirst(useful, feeRate, withChange); ok {
+		return s, true
 	}
 	// Not enough for change above dust: paying without change is still fine.
-	s, eff = selection{}, 0
-	for _, c := range useful {
+	return largestFirst(useful, feeRate, noChange)
+}
+
+// largestFirst takes coins in order until their effective values reach target.
+func largestFirst(coins []coin, feeRate, target int64) (selection, bool) {
+	var s selection
+	var eff int64
+	for _, c := range coins {
 		s.coins = append(s.coins, c)
 		s.total += c.amount
 		eff += effective(c, feeRate)
-		if eff >= noChange {
+		if eff >= target {
 			return s, true
 		}
 	}

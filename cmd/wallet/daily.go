@@ -119,11 +119,7 @@ func (e *env) sendCmd() *cobra.Command {
 			if req.Amount, err = tx.ParseAmount(amount); err != nil {
 				return fmt.Errorf("--amount: %v", err)
 			}
-			w, _, err := e.open()
-			if err != nil {
-				return err
-			}
-			node, err := e.checkedNode(c.Context())
+			w, node, err := e.openWithNode(c.Context())
 			if err != nil {
 				return err
 			}
@@ -171,11 +167,7 @@ func writeNew(path string, data []byte) error {
 func (e *env) utxosCmd() *cobra.Command {
 	return &cobra.Command{Use: "utxos", Short: "List the wallet's unspent outputs", Args: cli.Args(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
-			w, _, err := e.open()
-			if err != nil {
-				return err
-			}
-			node, err := e.checkedNode(c.Context())
+			w, node, err := e.openWithNode(c.Context())
 			if err != nil {
 				return err
 			}
@@ -198,11 +190,7 @@ func (e *env) bumpFeeCmd() *cobra.Command {
 			if target < 0 || target > rpc.MaxFeeTarget {
 				return cli.Usagef("--conf-target must be between 1 and %d blocks", rpc.MaxFeeTarget)
 			}
-			w, _, err := e.open()
-			if err != nil {
-				return err
-			}
-			node, err := e.checkedNode(c.Context())
+			w, node, err := e.openWithNode(c.Context())
 			if err != nil {
 				return err
 			}
@@ -266,4 +254,17 @@ func readBounded(path string) ([]byte, error) {
 		return nil, fmt.Errorf("%s is %d bytes: not an unsigned transaction file", path, st.Size())
 	}
 	return os.ReadFile(path)
+}
+
+// openWithNode opens the wallet and connects to a node of its network.
+func (e *env) openWithNode(ctx context.Context) (*wallet.Wallet, *rpc.Client, error) {
+	w, _, err := e.open()
+	if err != nil {
+		return nil, nil, err
+	}
+	node, err := e.checkedNode(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	return w, node, nil
 }

@@ -64,14 +64,15 @@ func (o *orphans) add(t *tx.Tx, id chainhash.Hash, now time.Time) {
 	}
 }
 
-// expire forgets the orphans that arrived more than ttl before now.
+// expire forgets the orphans that arrived more than ttl before now. They
+// are kept in arrival order, so it stops at the first one still young.
 func (o *orphans) expire(now time.Time) {
-	for el := o.order.Front(); el != nil; {
-		next := el.Next()
-		if or := el.Value.(*orphan); now.Sub(or.arrived) > o.ttl {
-			o.remove(or.id)
+	for el := o.order.Front(); el != nil; el = o.order.Front() {
+		or := el.Value.(*orphan)
+		if now.Sub(or.arrived) <= o.ttl {
+			return
 		}
-		el = next
+		o.remove(or.id)
 	}
 }
 

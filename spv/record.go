@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/ledgerd/ledger/chainhash"
+	"github.com/ledgerd/ledger/internal/atomicfile"
 	"github.com/ledgerd/ledger/internal/wire"
 	"github.com/ledgerd/ledger/tx"
 )
@@ -120,30 +121,11 @@ func (r *record) decode(raw []byte) error {
 	return rd.Done()
 }
 
-// save writes the record atomically: a crash leaves the old or the new file.
+// save writes the record atomically and durably: a crash leaves the old or
+// the new file.
 func (r *record) save() error {
-	tmp := r.path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
+	if err := atomicfile.WriteFile(r.path, r.encode(), 0o600); err != nil {
 		return fmt.Errorf("save wallet record: %w", err)
-	}
-	_, err = f.Write(r.encode())
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, r.path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("save wallet record: %w", err)
-	}
-	if d, err := os.Open(filepath.Dir(r.path)); err == nil {
-		d.Sync()
-		d.Close()
 	}
 	return nil
 }

@@ -167,7 +167,7 @@ func (p *Pool) accept(t *tx.Tx) error {
 		return err
 	}
 	tip := p.chain.Tip()
-	fee, prevOuts, err := chain.CheckTxInputs(p.params, t, &poolInputs{p: p}, tip.Height+1)
+	fee, prevOuts, err := chain.CheckTxInputs(p.params, t, &poolInputs{p: p, height: tip.Height + 1}, tip.Height+1)
 	if err != nil {
 		if code, ok := rule.CodeOf(err); ok && code == rule.ErrMissingInput {
 			if t.Size() > p.cfg.MaxOrphanSize {
@@ -260,15 +260,19 @@ func (p *Pool) evict() {
 }
 
 // poolInputs is the InputSource of a pool transaction: unconfirmed pool
-// outputs first, then the confirmed UTXO set.
-type poolInputs struct{ p *Pool }
+// outputs first (counted at height, the next block's), then the confirmed
+// UTXO set.
+type poolInputs struct {
+	p      *Pool
+	height uint64
+}
 
 func (s *poolInputs) LookupUTXO(op tx.OutPoint) (*chain.UTXO, error) {
 	if e, ok := s.p.entries[op.TxID]; ok {
 		if int(op.Index) >= len(e.Tx.Outputs) {
 			return nil, nil
 		}
-		return &chain.UTXO{Output: e.Tx.Outputs[op.Index], Height: s.p.chain.Tip().Height + 1}, nil
+		return &chain.UTXO{Output: e.Tx.Outputs[op.Index], Height: s.height}, nil
 	}
 	return s.p.chain.LookupUTXO(op)
 }

@@ -96,23 +96,7 @@ func topicScore() *pubsub.TopicScoreParams {
 // our own publications, before delivery or relay.
 func (h *Host) JoinTopic(name string, validate Validator) (*Topic, error) {
 	full := "/ledger/" + h.cfg.Network + "/" + name
-	err := h.ps.RegisterTopicValidator(full, func(ctx context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
-		sender := m.ReceivedFrom
-		if sender == "" {
-			sender = from
-		}
-		switch validate(ctx, sender, m.Data) {
-		case Accept:
-			return pubsub.ValidationAccept
-		case Reject:
-			if sender != h.h.ID() {
-				h.Penalize(sender, rejectPenalty, "invalid gossip on "+name)
-			}
-			return pubsub.ValidationReject
-		default:
-			return pubsub.ValidationIgnore
-		}
-	}, pubsub.WithValidatorTimeout(30*time.Second))
+	err := h.ps.RegisterTopicValidator(full, h.topicValidator(name, validate), pubsub.WithValidatorTimeout(30*time.Second))
 	if err != nil {
 		return nil, fmt.Errorf("register validator for %s: %w", name, err)
 	}
@@ -134,8 +118,45 @@ func (h *Host) JoinTopic(name string, validate Validator) (*Topic, error) {
 	return tp, nil
 }
 
-// Subscribe delivers every validated message from other peers to fn, in a
-// goroutine that drains the subscription promptly until the host closes.
+// topicValidator wraps the node's validator for a topic. A message from a
+// banned peer (its sender, or the peer that relayed it) is dropped without
+// being validated: the ban may have come while it waited in the queue.
+// A rejected message costs its sender rejectPenalty.
+func (h *Host) topicValidator(name string, validate Validator) pubsub.ValidatorEx {
+	return func(ctx context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
+		sender := m.ReceivedFrom
+		if sender == "" {
+			sender = from
+		}
+		if h.fromBanned(from, sender) {
+			return pubsub.ValidationIgnore
+		}
+		switch validate(ctx, sender, m.Data) {
+		case Accept:
+			return pubsub.ValidationAccept
+		case Reject:
+			if sender != h.h.ID() {
+				h.Penalize(sender, rejectPenalty, "invalid gossip on "+name)
+			}
+			return pubsub.ValidationReject
+		default:
+			return pubsub.ValidationIgnore
+		}
+	}
+}
+
+// fromBanned reports whether any of the peers a message came through is banned.
+func (h *Host) fromBanned(ids ...peer.ID) bool {
+	for _, id := range ids {
+		if id != "" && id != h.h.ID() && h.gater.isBanned(id) {
+			return true
+		}
+	}
+	return false
+}
+
+// Subscribe delivers every validated message from other peers to fn (except
+// those from a peer banned since it was validated), in a goroutine that drains the subscription promptly until the host closes.
 func (t *Topic) Subscribe(fn func(from peer.ID, data []byte)) {
 	t.h.wg.Add(1)
 	go func() {
@@ -145,7 +166,7 @@ func (t *Topic) Subscribe(fn func(from peer.ID, data []byte)) {
 			if err != nil {
 				return
 			}
-			if m.ReceivedFrom == t.h.h.ID() {
+			if m.ReceivedFrom == t.h.h.ID() || t.h.fromBanned(m.ReceivedFrom) {
 				continue
 			}
 			fn(m.ReceivedFrom, m.Data)

@@ -7,8 +7,10 @@ package p2p
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -39,8 +41,15 @@ type Config struct {
 	NoPEX bool
 	// MaxPeers is the connection manager's high-water mark (default 64).
 	MaxPeers int
-	// BanDuration is how long a banned peer is refused (default 1 h).
+	// BanDuration is how long a misbehaving peer is refused (default 1 h).
 	BanDuration time.Duration
+	// MaxPeersPerIP caps connections from (and dials to) one IP address
+	// (0: DefaultMaxPeersPerIP; negative: no cap). Loopback addresses are
+	// exempt unless CapLoopback is set.
+	MaxPeersPerIP int
+	CapLoopback   bool
+	// Now is the clock of bans and misbehaviour scores (default time.Now).
+	Now func() time.Time
 	// Logger receives the host's logs (default slog.Default()).
 	Logger *slog.Logger
 }
@@ -58,6 +67,8 @@ type Host struct {
 	h      host.Host
 	ps     *pubsub.PubSub
 	gater  *gater
+	bans   *banStore // nil without a data directory
+	saveMu sync.Mutex
 	log    *slog.Logger
 	ctx    context.Context
 	cancel context.CancelFunc
@@ -82,6 +93,25 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if cfg.Logger == nil {
 		cfg.Logger = slog.Default()
 	}
+	if cfg.MaxPeersPerIP == 0 {
+		cfg.MaxPeersPerIP = DefaultMaxPeersPerIP
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	g := newGater(cfg.BanDuration, cfg.Now, cfg.MaxPeersPerIP, cfg.CapLoopback)
+	var store *banStore
+	if cfg.DataDir != "" {
+		store = &banStore{path: filepath.Join(cfg.DataDir, BansFile)}
+		bans, err := store.load(cfg.Now())
+		if err != nil && !errors.Is(err, errBansMovedAside) {
+			return nil, err
+		}
+		if err != nil {
+			cfg.Logger.Warn("ban list damaged", "err", err)
+		}
+		g.restore(bans)
+	}
 	opts := []libp2p.Option{
 		libp2p.ListenAddrStrings(cfg.ListenAddrs...),
 		libp2p.DisableRelay(),
@@ -98,17 +128,22 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if err != nil {
 		return nil, fmt.Errorf("connection manager: %w", err)
 	}
-	g := newGater(cfg.BanDuration)
 	opts = append(opts, libp2p.ConnectionManager(cm), libp2p.ConnectionGater(g))
 	lh, err := libp2p.New(opts...)
 	if err != nil {
 		return nil, fmt.Errorf("start libp2p host: %w", err)
 	}
 	hctx, cancel := context.WithCancel(ctx)
-	h := &Host{cfg: cfg, h: lh, gater: g, log: cfg.Logger.With("component", "p2p"), ctx: hctx, cancel: cancel,
+	h := &Host{cfg: cfg, h: lh, gater: g, bans: store, log: cfg.Logger.With("component", "p2p"), ctx: hctx, cancel: cancel,
 		topics: map[string]*Topic{}, inflight: map[peer.ID]int{}}
+	g.countConnsWith(h.connsFrom)
 	lh.Network().Notify(&network.NotifyBundle{
-		ConnectedF: func(_ network.Network, c network.Conn) { h.peerEvent(c.RemotePeer(), true) },
+		ConnectedF: func(_ network.Network, c network.Conn) {
+			if h.refuseOverCap(c) {
+				return
+			}
+			h.peerEvent(c.RemotePeer(), true)
+		},
 		DisconnectedF: func(n network.Network, c network.Conn) {
 			h.peerEvent(c.RemotePeer(), n.Connectedness(c.RemotePeer()) == network.Connected)
 		},
@@ -249,20 +284,6 @@ func (h *Host) keepConnected(info *peer.AddrInfo) {
 	}
 }
 
-// Penalize adds misbehaviour points to a peer; at BanThreshold the peer is
-// disconnected and refused for the ban duration.
-func (h *Host) Penalize(id peer.ID, points int, reason string) {
-	if id == h.h.ID() {
-		return
-	}
-	score, banned := h.gater.add(id, points)
-	h.log.Warn("peer misbehaved", "peer", id, "points", points, "score", score, "reason", reason)
-	if banned {
-		h.log.Warn("banning peer", "peer", id, "for", h.cfg.BanDuration)
-		h.h.Network().ClosePeer(id)
-	}
-}
-
 // PeerNetworks returns the networks a peer serves protocols for, as learnt
 // from the identify exchange (empty for peers that serve none, such as SPV clients).
 func (h *Host) PeerNetworks(id peer.ID) []string {
@@ -287,9 +308,6 @@ func (h *Host) PeerNetworks(id peer.ID) []string {
 
 // Disconnect closes every connection to a peer without banning it.
 func (h *Host) Disconnect(id peer.ID) { h.h.Network().ClosePeer(id) }
-
-// IsBanned reports whether a peer is currently refused.
-func (h *Host) IsBanned(id peer.ID) bool { return h.gater.isBanned(id) }
 
 // Close stops the host and everything it runs.
 func (h *Host) Close() error {

@@ -51,6 +51,10 @@ func (h *Host) Handle(name string, maxRequest int, fn Handler) {
 	h.h.SetStreamHandler(h.protocolID(name), func(s network.Stream) {
 		defer s.Close()
 		from := s.Conn().RemotePeer()
+		if h.gater.isBanned(from) {
+			s.Reset() // banned since the stream was opened: not served
+			return
+		}
 		if !h.enter(from) {
 			s.SetWriteDeadline(time.Now().Add(5 * time.Second))
 			writeResponse(s, statusErr, []byte("too many requests in flight"))

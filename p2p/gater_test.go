@@ -92,6 +92,9 @@ func TestBanningAPeerBansItsIDAndAddress(t *testing.T) {
 			t.Errorf("inbound from %s: admitted %v, want %v", tc.ip, got, tc.want)
 		}
 	}
+	if g.InterceptAccept(from("203.0.113.7")) {
+		t.Error("connection from a banned address accepted before its handshake")
+	}
 	if g.InterceptAddrDial(honest, from("203.0.113.7").remote) {
 		t.Error("dial to a banned address allowed")
 	}
@@ -243,6 +246,9 @@ func TestConnectionsPerIPAreCapped(t *testing.T) {
 			clear(open)
 			open[netip.MustParseAddr(tc.ip)] = tc.open
 			g.countConnsWith(func(ip netip.Addr) int { return open[ip] })
+			if got := g.InterceptAccept(from(tc.ip)); got != tc.admit {
+				t.Fatalf("accepted %v before the handshake, want %v", got, tc.admit)
+			}
 			if got := admits(g, tc.ip, newPeerID(t)); got != tc.admit {
 				t.Fatalf("inbound admitted %v, want %v", got, tc.admit)
 			}

@@ -30,6 +30,8 @@ type Params struct {
 	// Retarget sets the block interval and how difficulty follows it.
 	Retarget pow.RetargetParams
 	// MaxFutureDrift is how many seconds ahead of the local clock a block's time may be.
+	// Where difficulty retargets it is at most Retarget.HalfLife, so that one
+	// block's timestamp moves the next block's difficulty by at most one bit.
 	MaxFutureDrift int64
 
 	// InitialSubsidy is the first blocks' reward in units; it halves every SubsidyHalvingInterval blocks.
@@ -83,7 +85,9 @@ var Testnet = &Params{
 		Min:           12 * pow.One,
 		Max:           pow.MaxDifficulty,
 	},
-	MaxFutureDrift:         2 * 60 * 60,
+	// No longer than the half-life: a block dated at the future limit can
+	// lower the next block's difficulty by at most one bit (time warp bound).
+	MaxFutureDrift:         5 * 60,
 	InitialSubsidy:         50 * tx.UnitsPerCoin,
 	SubsidyHalvingInterval: 210_000,
 	CoinbaseMaturity:       100,

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"io"
-	"log/slog"
 	"math/big"
 	"net/http"
 	"os"
@@ -23,15 +22,7 @@ import (
 	"github.com/ledgerd/ledger/rpc"
 )
 
-func rawPeer(t *testing.T) *p2p.Host {
-	h, err := p2p.New(context.Background(), p2p.Config{ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Network: regtest.Name,
-		NoPEX: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { h.Close() })
-	return h
-}
+func rawPeer(t *testing.T) *p2p.Host { return rawHostOn(t, ownLoopback()) }
 
 // rssMB reads a process's resident memory.
 func rssMB(t *testing.T, pid int) int {

@@ -2,8 +2,6 @@ package e2e
 
 import (
 	"context"
-	"io"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -23,12 +21,7 @@ func TestInvalidDataFromRawPeerIsRejectedNotRelayedAndPunished(t *testing.T) {
 	n1.generate(101, addressOf(miner))
 	sameTip(t, 30*time.Second, 101, n1, n2)
 
-	raw, err := p2p.New(context.Background(), p2p.Config{ListenAddrs: []string{"/ip4/127.0.0.1/tcp/0"}, Network: regtest.Name,
-		NoPEX: true, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer raw.Close()
+	raw := rawPeer(t)
 	if err := raw.Connect(context.Background(), n1.addr()); err != nil {
 		t.Fatal(err)
 	}

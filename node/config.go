@@ -22,6 +22,9 @@ type Config struct {
 	MDNS bool
 	// MaxPeers bounds connections (default 64).
 	MaxPeers int
+	// MaxPeersPerIP bounds connections from or to one IP address, loopback
+	// exempt (0: p2p.DefaultMaxPeersPerIP; negative: no bound).
+	MaxPeersPerIP int
 	// Mine starts the miner paying to MineTo with Threads goroutines (0: one per CPU).
 	Mine    bool
 	MineTo  string

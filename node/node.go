@@ -141,6 +141,8 @@ func (n *Node) startNetwork(ctx context.Context) error {
 		MDNS:        n.cfg.MDNS,
 		MaxPeers:    n.cfg.MaxPeers,
 		Logger:      n.log,
+
+		MaxPeersPerIP: n.cfg.MaxPeersPerIP,
 	})
 	if err != nil {
 		return fmt.Errorf("start p2p: %w", err)

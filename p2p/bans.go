@@ -32,6 +32,10 @@ const (
 // ErrNotBanned reports an Unban of a target that is not banned.
 var ErrNotBanned = errors.New("not banned")
 
+// ErrBadBan reports a Ban that cannot be applied as asked (its own ID, a
+// duration that is not positive).
+var ErrBadBan = errors.New("bad ban")
+
 // BanKind says what a ban matches.
 type BanKind int
 

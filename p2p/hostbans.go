@@ -37,13 +37,14 @@ func (h *Host) Penalize(id peer.ID, points int, reason string) {
 }
 
 // Ban refuses target (a peer ID, an IP address or a subnet) for d and closes
-// every connection it matches.
+// every connection it matches. An error wrapping ErrBadBan refuses the ban;
+// any other error is a failure to save a ban that is nevertheless in force.
 func (h *Host) Ban(target BanTarget, d time.Duration, reason string) (Ban, error) {
 	if d <= 0 {
-		return Ban{}, fmt.Errorf("ban %s: duration must be positive, got %s", target, d)
+		return Ban{}, fmt.Errorf("%w: %s: duration must be positive, got %s", ErrBadBan, target, d)
 	}
 	if target.Kind == BanPeer && target.Peer == h.h.ID() {
-		return Ban{}, fmt.Errorf("ban %s: that is this node's own peer ID", target)
+		return Ban{}, fmt.Errorf("%w: %s is this node's own peer ID", ErrBadBan, target)
 	}
 	b := h.gater.ban(target, d, reason)
 	h.log.Warn("banned", "target", target.String(), "until", b.Until, "reason", reason)

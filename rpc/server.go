@@ -49,6 +49,7 @@ func NewHandler(b Backend, cookie string, logger *slog.Logger) http.Handler {
 	h.mux.HandleFunc("POST "+PathSendRaw, h.sendRaw)
 	h.mux.HandleFunc("POST "+PathScan, h.scan)
 	h.mux.HandleFunc("GET "+PathFeeRate, h.feeRate)
+	h.registerBans()
 	h.mux.Handle("GET "+PathMetrics, b.Metrics())
 	return h
 }
@@ -84,7 +85,7 @@ func (h *handler) pathExists(path string) bool {
 			return true
 		}
 	}
-	return strings.HasPrefix(path, PathBlock) || strings.HasPrefix(path, PathTx)
+	return strings.HasPrefix(path, PathBlock) || strings.HasPrefix(path, PathTx) || isBanPath(path)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

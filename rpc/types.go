@@ -223,6 +223,7 @@ type Backend interface {
 	SendRaw(ctx context.Context, req SendRawRequest) (*SendRawResult, error)
 	Scan(ctx context.Context, req ScanRequest) (*ScanResult, error)
 	FeeRate(ctx context.Context) (*FeeRateResult, error)
+	BanBackend
 	// Metrics serves Prometheus metrics.
 	Metrics() http.Handler
 }

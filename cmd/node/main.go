@@ -2,6 +2,7 @@
 //
 //	node run --datadir DIR [--network regtest|testnet] [--mine --mine-to ADDR]
 //	node status|generate|block|tx|peers|send-raw --datadir DIR
+//	node peers ban|unban|banned --datadir DIR
 package main
 
 import (
@@ -18,6 +19,7 @@ import (
 	"github.com/ledgerd/ledger/chaincfg"
 	"github.com/ledgerd/ledger/internal/cli"
 	"github.com/ledgerd/ledger/node"
+	"github.com/ledgerd/ledger/p2p"
 	"github.com/ledgerd/ledger/rpc"
 )
 
@@ -75,8 +77,7 @@ func rootCommand(stdout, stderr io.Writer) *cobra.Command {
 		func(ctx context.Context, c *rpc.Client, args []string) (any, error) { return c.Block(ctx, args[0]) }))
 	root.AddCommand(clientCommand("tx TXID", "Show a transaction", cobra.ExactArgs(1),
 		func(ctx context.Context, c *rpc.Client, args []string) (any, error) { return c.Tx(ctx, args[0]) }))
-	root.AddCommand(clientCommand("peers", "List connected peers", cobra.NoArgs,
-		func(ctx context.Context, c *rpc.Client, args []string) (any, error) { return c.Peers(ctx) }))
+	root.AddCommand(peersCommand())
 	root.AddCommand(clientCommand("send-raw HEX", "Submit a signed transaction", cobra.ExactArgs(1),
 		func(ctx context.Context, c *rpc.Client, args []string) (any, error) {
 			return c.SendRaw(ctx, rpc.SendRawRequest{Hex: args[0]})
@@ -152,6 +153,8 @@ func runCommand(stderr io.Writer) *cobra.Command {
 	fl.StringArrayVar(&cfg.Peers, "peer", nil, "peer multiaddr ending in /p2p/ID to stay connected to (repeatable)")
 	fl.BoolVar(&cfg.MDNS, "mdns", false, "discover peers on the local network with mDNS")
 	fl.IntVar(&cfg.MaxPeers, "max-peers", 64, "maximum number of connections")
+	fl.IntVar(&cfg.MaxPeersPerIP, "max-peers-per-ip", p2p.DefaultMaxPeersPerIP,
+		"maximum connections from or to one IP address; loopback is exempt (-1: no limit)")
 	fl.BoolVar(&cfg.Mine, "mine", false, "mine blocks")
 	fl.StringVar(&cfg.MineTo, "mine-to", "", "address the mined rewards pay to")
 	fl.IntVar(&cfg.Threads, "threads", 0, "mining threads (default: one per CPU)")

@@ -53,7 +53,7 @@ func TestBansSurviveARestart(t *testing.T) {
 	if got := h.Banned(); len(got) != 1 || got[0].Target.String() != "198.51.100.0/24" {
 		t.Fatalf("bans after unban and expiry: %+v", got)
 	}
-	if entries, _ := filepath.Glob(filepath.Join(dir, "."+BansFile+".tmp-*")); len(entries) != 0 {
+	if entries, _ := filepath.Glob(filepath.Join(dir, "."+BansFile+".tmp*")); len(entries) != 0 {
 		t.Fatalf("temporary files left behind: %v", entries)
 	}
 }

@@ -50,6 +50,9 @@ type Options struct {
 	Logger *slog.Logger
 	// NoSync skips fsync on writes; for benchmarks and tests only.
 	NoSync bool
+	// CacheBytes bounds the memory holding connected blocks' writes before
+	// they are flushed to the store in one atomic batch (0: DefaultCacheBytes).
+	CacheBytes int
 }
 
 // Chain is the validated block chain and its UTXO set. It is safe for concurrent use.
@@ -91,6 +94,7 @@ func Open(path string, params *chaincfg.Params, opts Options) (*Chain, error) {
 		writeOpts:  &opt.WriteOptions{Sync: !opts.NoSync},
 		log:        opts.Logger,
 	}
+	st.useCache(opts.CacheBytes, c.writeOpts)
 	c.index.Eligible = func(n *headerchain.Node) bool { return n.Flags&(flagInvalid|flagInvalidAncestor) == 0 }
 	if err := c.load(); err != nil {
 		st.close()
@@ -127,7 +131,7 @@ func (c *Chain) initGenesis() error {
 	c.putIndex(batch, node, node.Flags)
 	batch.Put(key(prefixHeight, be64(0)), node.Hash[:])
 	batch.Put([]byte(keyTip), node.Hash[:])
-	if err := c.store.db.Write(batch, c.writeOpts); err != nil {
+	if err := c.store.write(batch); err != nil {
 		return fmt.Errorf("write genesis: %w", err)
 	}
 	c.setTip(node)
@@ -249,7 +253,7 @@ func (c *Chain) acceptBlock(b *block.Block, hash chainhash.Hash, now int64) erro
 	batch := new(leveldb.Batch)
 	batch.Put(key(prefixBlock, hash[:]), b.Encode())
 	c.putIndex(batch, node, node.Flags)
-	if err := c.store.db.Write(batch, c.writeOpts); err != nil {
+	if err := c.store.write(batch); err != nil {
 		return fmt.Errorf("store block %s: %w", hash, err)
 	}
 	return nil
@@ -310,7 +314,7 @@ func (c *Chain) connectTip(n *headerchain.Node) (Change, error) {
 	if err := c.putFilter(batch, b, n); err != nil {
 		return Change{}, fmt.Errorf("connect block %s: filter: %w", n.Hash, err)
 	}
-	if err := c.store.db.Write(batch, c.writeOpts); err != nil {
+	if err := c.store.writeCached(batch); err != nil {
 		return Change{}, fmt.Errorf("connect block %s: write: %w", n.Hash, err)
 	}
 	n.Flags |= flagValid
@@ -331,7 +335,7 @@ func (c *Chain) disconnectTip() (Change, error) {
 	if err != nil {
 		return Change{}, fmt.Errorf("disconnect block %s: %w", n.Hash, err)
 	}
-	if err := c.store.db.Write(batch, c.writeOpts); err != nil {
+	if err := c.store.writeCached(batch); err != nil {
 		return Change{}, fmt.Errorf("disconnect block %s: write: %w", n.Hash, err)
 	}
 	c.setTip(n.Parent)
@@ -348,7 +352,7 @@ func (c *Chain) markInvalid(n *headerchain.Node, cause error) error {
 		d.Flags |= flagInvalidAncestor
 		c.putIndex(batch, d, d.Flags)
 	})
-	if err := c.store.db.Write(batch, c.writeOpts); err != nil {
+	if err := c.store.write(batch); err != nil {
 		return fmt.Errorf("mark block %s invalid: %w", n.Hash, err)
 	}
 	c.invalid(n.Hash, cause)

@@ -9,7 +9,6 @@ import (
 	"github.com/syndtr/goleveldb/leveldb"
 	ldberrors "github.com/syndtr/goleveldb/leveldb/errors"
 	"github.com/syndtr/goleveldb/leveldb/opt"
-	"github.com/syndtr/goleveldb/leveldb/util"
 
 	"github.com/ledgerd/ledger/block"
 	"github.com/ledgerd/ledger/chainhash"
@@ -40,9 +39,11 @@ const storeVersion = 2
 // ErrCorruptStore reports stored data that does not decode.
 var ErrCorruptStore = errors.New("corrupt chain store")
 
-// store wraps the leveldb database with typed accessors.
+// store wraps the leveldb database with typed accessors. Reads see the
+// writes still held in its write-back cache (cache.go).
 type store struct {
-	db *leveldb.DB
+	db    *leveldb.DB
+	cache *writeCache
 }
 
 func openStore(path string) (*store, error) {
@@ -53,10 +54,17 @@ func openStore(path string) (*store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open chain store %s: %w", path, err)
 	}
-	return &store{db: db}, nil
+	return &store{db: db, cache: newWriteCache(db, 0, &opt.WriteOptions{Sync: true})}, nil
 }
 
-func (s *store) close() error { return s.db.Close() }
+// close stores the cached writes and closes the database.
+func (s *store) close() error {
+	err := s.cache.flush()
+	if cerr := s.db.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
 
 func key(prefix byte, parts ...[]byte) []byte {
 	n := 1
@@ -78,16 +86,7 @@ func outpointKey(prefix byte, op tx.OutPoint) []byte {
 	return key(prefix, op.TxID[:], be32(op.Index))
 }
 
-func (s *store) get(k []byte) ([]byte, bool, error) {
-	v, err := s.db.Get(k, nil)
-	if errors.Is(err, leveldb.ErrNotFound) {
-		return nil, false, nil
-	}
-	if err != nil {
-		return nil, false, err
-	}
-	return v, true, nil
-}
+func (s *store) get(k []byte) ([]byte, bool, error) { return s.cache.get(k) }
 
 // indexEntry is the stored form of a block index node.
 type indexEntry struct {
@@ -183,12 +182,5 @@ func (s *store) utxo(op tx.OutPoint) (*UTXO, error) {
 
 // iterate calls fn for every key with the given prefix, in key order.
 func (s *store) iterate(prefix []byte, fn func(k, v []byte) error) error {
-	it := s.db.NewIterator(util.BytesPrefix(prefix), nil)
-	defer it.Release()
-	for it.Next() {
-		if err := fn(it.Key(), it.Value()); err != nil {
-			return err
-		}
-	}
-	return it.Error()
+	return s.cache.iterate(prefix, fn)
 }

@@ -17,106 +17,32 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/ledgerd/ledger/block"
-	"github.com/ledgerd/ledger/chain"
-	"github.com/ledgerd/ledger/chain/chaintest"
-	"github.com/ledgerd/ledger/chaincfg"
 	"github.com/ledgerd/ledger/chainhash"
 	"github.com/ledgerd/ledger/merkle"
 	"github.com/ledgerd/ledger/miner/hashcore"
-	"github.com/ledgerd/ledger/tx"
 )
 
 func main() {
 	blocks := flag.Int("blocks", 20, "blocks of transactions to connect")
 	perBlock := flag.Int("txs", 200, "transactions per block")
+	rounds := flag.Int("rounds", 3, "connect measurements of each kind (the fastest counts)")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of the first one-core connect run to this file")
+	connectOnly := flag.Bool("connect-only", false, "measure block connection only")
 	hashTime := flag.Duration("hash-time", 2*time.Second, "how long each hash-rate measurement runs")
 	flag.Parse()
 	fmt.Printf("machine: %s/%s, %d CPUs, %s\n\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
-	if err := connectThroughput(*blocks, *perBlock); err != nil {
+	if err := connectThroughput(*blocks, *perBlock, *rounds, *profile); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
+	}
+	if *connectOnly {
+		return
 	}
 	hashRates(*hashTime)
 	merkleProofs()
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
-
-// connectThroughput builds blocks full of signed transactions and times
-// connecting them with one signature worker and with one per CPU.
-func connectThroughput(nBlocks, perBlock int) error {
-	p := chaincfg.Regtest
-	miner := chaintest.NewKey(1)
-	bl := chaintest.Builder{Params: p, Miner: miner}
-	// A fan-out transaction gives perBlock*nBlocks spendable outputs.
-	var prefix []*block.Block
-	parent := p.Genesis()
-	for h := uint64(1); h <= 101; h++ {
-		b := bl.Next(parent.Header, h, 0)
-		prefix = append(prefix, b)
-		parent = b
-	}
-	total := nBlocks * perBlock
-	outs := make([]tx.TxOut, total)
-	for i := range outs {
-		outs[i] = tx.TxOut{Amount: (50*tx.UnitsPerCoin - 100_000) / int64(total), PubKey: miner.Pub}
-	}
-	fan := chaintest.SignedTx(p.Name, []chaintest.Spend{chaintest.SpendOf(prefix[0].Txs[0], 0, miner)}, outs)
-	fanOut, _ := fan.OutputTotal()
-	fanBlock := bl.Next(parent.Header, 102, 50*tx.UnitsPerCoin-fanOut, fan)
-	prefix = append(prefix, fanBlock)
-	parent = fanBlock
-	var work []*block.Block
-	for i := 0; i < nBlocks; i++ {
-		var txs []*tx.Tx
-		for j := 0; j < perBlock; j++ {
-			k := i*perBlock + j
-			s := chaintest.SpendOf(fan, uint32(k), miner)
-			txs = append(txs, chaintest.SignedTx(p.Name, []chaintest.Spend{s}, []tx.TxOut{{Amount: s.Output.Amount - 1000, PubKey: miner.Pub}}))
-		}
-		b := bl.Next(parent.Header, uint64(103+i), int64(perBlock)*1000, txs...)
-		work = append(work, b)
-		parent = b
-	}
-	rate := func(workers int) (float64, error) {
-		dir, err := os.MkdirTemp("", "ledger-bench")
-		if err != nil {
-			return 0, err
-		}
-		defer os.RemoveAll(dir)
-		c, err := chain.Open(dir, p, chain.Options{SigWorkers: workers, NoSync: true, Logger: quiet})
-		if err != nil {
-			return 0, err
-		}
-		defer c.Close()
-		now := p.GenesisTime + 1_000_000
-		for _, b := range prefix {
-			if _, err := c.ProcessBlock(b, now); err != nil {
-				return 0, err
-			}
-		}
-		start := time.Now()
-		for _, b := range work {
-			if _, err := c.ProcessBlock(b, now); err != nil {
-				return 0, err
-			}
-		}
-		return float64(total) / time.Since(start).Seconds(), nil
-	}
-	one, err := rate(1)
-	if err != nil {
-		return err
-	}
-	all, err := rate(runtime.NumCPU())
-	if err != nil {
-		return err
-	}
-	fmt.Printf("block connect (%d blocks x %d signed txs, fsync off):\n", nBlocks, perBlock)
-	fmt.Printf("  1 signature worker:   %8.0f tx/s\n", one)
-	fmt.Printf("  %d signature workers:  %8.0f tx/s  (%.2fx)\n\n", runtime.NumCPU(), all, all/one)
-	return nil
-}
 
 // hashRates measures the naive loop and the miner's search on one core, then
 // the search on 1..NumCPU goroutines.

@@ -1,0 +1,304 @@
+package chain
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+
+	"github.com/syndtr/goleveldb/leveldb"
+	"github.com/syndtr/goleveldb/leveldb/opt"
+	"github.com/syndtr/goleveldb/leveldb/util"
+)
+
+// DefaultCacheBytes bounds the chain's write-back cache when Options.CacheBytes is 0.
+const DefaultCacheBytes = 32 << 20
+
+// cacheEntryOverhead approximates the memory of one cached entry beyond its key and value.
+const cacheEntryOverhead = 64
+
+// writeCache keeps the store's most recent connect and disconnect batches in
+// memory (the UTXO set changes, undo data, indexes and the tip marker
+// together) and writes them to leveldb in one atomic batch once they exceed
+// a size bound, like Bitcoin Core's dbcache. Every batch it holds is whole,
+// and a flush writes all of them at once, so leveldb always holds the state
+// after some connected block: after a crash the chain reopens at the last
+// flushed tip and reconnects the blocks after it, whose bodies were stored
+// before they were connected.
+//
+// One flush at a time runs in the background (owned by the cache and waited
+// for by the next flush and by close), so connecting block N+1 overlaps with
+// writing the blocks before it. Memory is bounded by twice the limit: the
+// layer being filled and the layer being written.
+//
+// Writes come from the chain's writer (under its lock); reads may come from
+// any goroutine.
+type writeCache struct {
+	db    *leveldb.DB
+	wo    *opt.WriteOptions
+	limit int
+
+	mu       sync.RWMutex
+	active   *cacheLayer // receives writes
+	flushing *cacheLayer // being written to leveldb; nil when no flush is pending
+	err      error       // the first failed flush; sticky
+
+	wg sync.WaitGroup // the background flush
+}
+
+// cacheLayer is a set of pending writes: a value or a deletion per key.
+type cacheLayer struct {
+	entries map[string]cacheEntry
+	size    int
+}
+
+type cacheEntry struct {
+	value   []byte
+	deleted bool
+}
+
+func newCacheLayer() *cacheLayer { return &cacheLayer{entries: map[string]cacheEntry{}} }
+
+func newWriteCache(db *leveldb.DB, limit int, wo *opt.WriteOptions) *writeCache {
+	if limit <= 0 {
+		limit = DefaultCacheBytes
+	}
+	return &writeCache{db: db, wo: wo, limit: limit, active: newCacheLayer()}
+}
+
+// Put and Delete make a layer a leveldb.BatchReplay.
+func (l *cacheLayer) Put(k, v []byte) { l.set(k, cacheEntry{value: v}) }
+
+func (l *cacheLayer) Delete(k []byte) { l.set(k, cacheEntry{deleted: true}) }
+
+func (l *cacheLayer) set(k []byte, e cacheEntry) {
+	if old, ok := l.entries[string(k)]; ok {
+		l.size -= len(old.value)
+	} else {
+		l.size += len(k) + cacheEntryOverhead
+	}
+	l.size += len(e.value)
+	l.entries[string(k)] = e
+}
+
+// lookup returns the newest pending write of k, if any.
+func (w *writeCache) lookup(k []byte) (cacheEntry, bool) {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	if e, ok := w.active.entries[string(k)]; ok {
+		return e, true
+	}
+	if w.flushing != nil {
+		if e, ok := w.flushing.entries[string(k)]; ok {
+			return e, true
+		}
+	}
+	return cacheEntry{}, false
+}
+
+// get reads k: from the pending writes, else from leveldb.
+func (w *writeCache) get(k []byte) ([]byte, bool, error) {
+	if e, ok := w.lookup(k); ok {
+		return e.value, !e.deleted, nil
+	}
+	v, err := w.db.Get(k, nil)
+	if err == leveldb.ErrNotFound {
+		return nil, false, nil
+	}
+	if err != nil {
+		return nil, false, err
+	}
+	return v, true, nil
+}
+
+// apply adds a connect or disconnect batch to the cache and starts a flush
+// when the cache has reached its bound.
+func (w *writeCache) apply(batch *leveldb.Batch) error {
+	if err := w.failed(); err != nil {
+		return err
+	}
+	w.mu.Lock()
+	err := batch.Replay(w.active)
+	full := w.active.size >= w.limit
+	w.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	if full {
+		return w.startFlush()
+	}
+	return nil
+}
+
+// writeThrough writes batch to leveldb now, for data that must be durable
+// before anything refers to it (block bodies, validity flags). Keys that
+// also have a pending write get the new value in the cache too, so a later
+// flush does not bring an older value back.
+func (w *writeCache) writeThrough(batch *leveldb.Batch) error {
+	if err := w.db.Write(batch, w.wo); err != nil {
+		return err
+	}
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return batch.Replay(coherent{w})
+}
+
+// coherent replays a written-through batch into the active layer for the
+// keys the cache holds.
+type coherent struct{ w *writeCache }
+
+func (c coherent) held(k []byte) bool {
+	if _, ok := c.w.active.entries[string(k)]; ok {
+		return true
+	}
+	if c.w.flushing != nil {
+		_, ok := c.w.flushing.entries[string(k)]
+		return ok
+	}
+	return false
+}
+
+func (c coherent) Put(k, v []byte) {
+	if c.held(k) {
+		c.w.active.Put(k, v)
+	}
+}
+
+func (c coherent) Delete(k []byte) {
+	if c.held(k) {
+		c.w.active.Delete(k)
+	}
+}
+
+func (w *writeCache) failed() error {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	return w.err
+}
+
+// startFlush waits for the previous flush, then hands the active layer to a
+// background flush and starts a new one.
+func (w *writeCache) startFlush() error {
+	w.wg.Wait()
+	w.mu.Lock()
+	if w.err != nil || len(w.active.entries) == 0 {
+		w.mu.Unlock()
+		return w.err
+	}
+	layer := w.active
+	w.flushing, w.active = layer, newCacheLayer()
+	w.mu.Unlock()
+	w.wg.Add(1)
+	go func() {
+		defer w.wg.Done()
+		err := w.db.Write(layer.batch(), w.wo)
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if err != nil {
+			// Keep the layer: reads stay right, and every later write reports the failure.
+			w.err = fmt.Errorf("flush chain cache: %w", err)
+			return
+		}
+		w.flushing = nil
+	}()
+	return nil
+}
+
+// flush writes every pending write to leveldb and returns when it is stored.
+func (w *writeCache) flush() error {
+	if err := w.startFlush(); err != nil {
+		return err
+	}
+	w.wg.Wait()
+	return w.failed()
+}
+
+// batch returns the layer's writes as one leveldb batch.
+func (l *cacheLayer) batch() *leveldb.Batch {
+	b := new(leveldb.Batch)
+	for k, e := range l.entries {
+		if e.deleted {
+			b.Delete([]byte(k))
+		} else {
+			b.Put([]byte(k), e.value)
+		}
+	}
+	return b
+}
+
+// iterate calls fn for every live key with the given prefix, in key order,
+// merging the pending writes over leveldb.
+func (w *writeCache) iterate(prefix []byte, fn func(k, v []byte) error) error {
+	pending := w.pendingWithPrefix(prefix)
+	it := w.db.NewIterator(util.BytesPrefix(prefix), nil)
+	defer it.Release()
+	more := it.Next()
+	for more || len(pending) > 0 {
+		if more && (len(pending) == 0 || bytes.Compare(it.Key(), []byte(pending[0].key)) < 0) {
+			if err := fn(it.Key(), it.Value()); err != nil {
+				return err
+			}
+			more = it.Next()
+			continue
+		}
+		p := pending[0]
+		pending = pending[1:]
+		if more && bytes.Equal(it.Key(), []byte(p.key)) {
+			more = it.Next() // the pending write replaces the stored value
+		}
+		if p.deleted {
+			continue
+		}
+		if err := fn([]byte(p.key), p.value); err != nil {
+			return err
+		}
+	}
+	return it.Error()
+}
+
+type pendingEntry struct {
+	key string
+	cacheEntry
+}
+
+// pendingWithPrefix returns the newest pending write of every key with the prefix, sorted by key.
+func (w *writeCache) pendingWithPrefix(prefix []byte) []pendingEntry {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	seen := map[string]bool{}
+	var out []pendingEntry
+	for _, l := range []*cacheLayer{w.active, w.flushing} {
+		if l == nil {
+			continue
+		}
+		for k, e := range l.entries {
+			if strings.HasPrefix(k, string(prefix)) && !seen[k] {
+				seen[k] = true
+				out = append(out, pendingEntry{key: k, cacheEntry: e})
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b pendingEntry) int { return strings.Compare(a.key, b.key) })
+	return out
+}
+
+// abandon drops the pending writes without storing them, as a crash would
+// (after waiting for a flush already under way). For tests.
+func (w *writeCache) abandon() {
+	w.wg.Wait()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.active = newCacheLayer()
+}
+
+// useCache sets the write-back cache's bound and write options.
+func (s *store) useCache(limit int, wo *opt.WriteOptions) {
+	s.cache = newWriteCache(s.db, limit, wo)
+}
+
+// write stores batch in leveldb now (see writeCache.writeThrough).
+func (s *store) write(batch *leveldb.Batch) error { return s.cache.writeThrough(batch) }
+
+// writeCached adds a connect or disconnect batch to the write-back cache.
+func (s *store) writeCached(batch *leveldb.Batch) error { return s.cache.apply(batch) }

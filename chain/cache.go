@@ -216,7 +216,8 @@ func (w *writeCache) flush() error {
 
 // batch returns the layer's writes as one leveldb batch.
 func (l *cacheLayer) batch() *leveldb.Batch {
-	b := new(leveldb.Batch)
+	// Sized up front: leveldb grows a large batch by ever smaller steps.
+	b := leveldb.MakeBatch(l.size)
 	for k, e := range l.entries {
 		if e.deleted {
 			b.Delete([]byte(k))

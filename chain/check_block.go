@@ -2,12 +2,14 @@ package chain
 
 import (
 	"errors"
+	"runtime"
 
 	"github.com/ledgerd/ledger/block"
 	"github.com/ledgerd/ledger/chaincfg"
 	"github.com/ledgerd/ledger/chainhash"
 	"github.com/ledgerd/ledger/headerchain"
 	"github.com/ledgerd/ledger/internal/wire"
+	"github.com/ledgerd/ledger/merkle"
 	"github.com/ledgerd/ledger/rule"
 	"github.com/ledgerd/ledger/tx"
 )
@@ -63,18 +65,28 @@ func CheckBlockSanity(p *chaincfg.Params, b *block.Block) error {
 			return rule.Errorf(rule.ErrMultipleCoinbases, "transaction %d is a second coinbase", i+1)
 		}
 	}
+	// Hash and check the transactions on every core; report the first failure in block order.
+	ids := make([]chainhash.Hash, len(b.Txs))
+	leaves := make([]chainhash.Hash, len(b.Txs))
+	errs := make([]error, len(b.Txs))
+	timeParallel(func() {
+		forEach(len(b.Txs), runtime.GOMAXPROCS(0), func(i int) {
+			t := b.Txs[i]
+			errs[i] = tx.CheckSanity(t)
+			ids[i], leaves[i] = t.ID(), t.FullHash()
+		})
+	})
 	seen := make(map[chainhash.Hash]struct{}, len(b.Txs))
-	for i, t := range b.Txs {
-		if err := tx.CheckSanity(t); err != nil {
-			return err
+	for i, id := range ids {
+		if errs[i] != nil {
+			return errs[i]
 		}
-		id := t.ID()
 		if _, dup := seen[id]; dup {
 			return rule.Errorf(rule.ErrDuplicateTx, "transaction %d (%s) appears twice", i, id)
 		}
 		seen[id] = struct{}{}
 	}
-	if root := block.ComputeMerkleRoot(b.Txs); root != b.Header.MerkleRoot {
+	if root := merkle.Root(leaves); root != b.Header.MerkleRoot {
 		return rule.Errorf(rule.ErrBadMerkleRoot, "merkle root %s, header says %s", root, b.Header.MerkleRoot)
 	}
 	return nil

@@ -2,6 +2,7 @@ package chain
 
 import (
 	"fmt"
+	"sync"
 
 	"github.com/syndtr/goleveldb/leveldb"
 
@@ -13,15 +14,37 @@ import (
 )
 
 // blockInputs is the InputSource of a block being connected: the UTXO set
-// at its parent plus what earlier transactions of the block created and spent.
+// at its parent, read ahead of the checks (stored), plus what earlier
+// transactions of the block created and spent (v).
 type blockInputs struct {
 	c         *Chain
+	txs       []*tx.Tx
+	stored    [][]storedUTXO // per transaction and input: the output it spends as the store holds it
 	v         *view
 	positions map[chainhash.Hash]int
 	current   int
 }
 
-func (s *blockInputs) LookupUTXO(op tx.OutPoint) (*UTXO, error) { return s.v.lookup(op) }
+// storedUTXO is the result of reading one spent output from the store.
+type storedUTXO struct {
+	utxo *UTXO
+	err  error
+}
+
+func (s *blockInputs) LookupUTXO(op tx.OutPoint) (*UTXO, error) {
+	if s.v.spent[op] {
+		return nil, nil
+	}
+	if u, ok := s.v.added[op]; ok {
+		return &u, nil
+	}
+	for j, in := range s.txs[s.current].Inputs {
+		if in.Prev == op {
+			return s.stored[s.current][j].utxo, s.stored[s.current][j].err
+		}
+	}
+	return s.c.store.utxo(op)
+}
 
 func (s *blockInputs) MissingInput(op tx.OutPoint) error {
 	if s.v.spent[op] {
@@ -57,17 +80,37 @@ func (c *Chain) explainMissing(op tx.OutPoint) error {
 
 // checkConnect validates b, whose header is node, against the UTXO set at its
 // parent (the current tip) and returns the batch that connects it.
+//
+// The work is split so that little of it runs on one goroutine: hashing the
+// transactions and reading the outputs they spend run on the workers; the
+// walk through the block that applies the rules of the UTXO set runs alone
+// but only looks up what was read ahead; signature hashing and checking run on
+// the workers while one more goroutine builds the batch. The verdict and the
+// error are those of a serial check: input rules in block order first, then
+// the coinbase value, then the lowest-numbered failing signature.
 func (c *Chain) checkConnect(b *block.Block, node *headerchain.Node) (*leveldb.Batch, error) {
 	if cb := b.Txs[0].Coinbase; cb.Height != node.Height {
 		return nil, rule.Errorf(rule.ErrBadCoinbaseHeight, "coinbase height %d in block at height %d", cb.Height, node.Height)
 	}
+	workers := workerCount(c.sigWorkers)
 	ids := make([]chainhash.Hash, len(b.Txs))
+	stored := make([][]storedUTXO, len(b.Txs))
+	timeParallel(func() {
+		forEach(len(b.Txs), workers, func(i int) {
+			t := b.Txs[i]
+			ids[i] = t.ID()
+			stored[i] = make([]storedUTXO, len(t.Inputs))
+			for j, in := range t.Inputs {
+				u, err := c.store.utxo(in.Prev)
+				stored[i][j] = storedUTXO{utxo: u, err: err}
+			}
+		})
+	})
 	positions := make(map[chainhash.Hash]int, len(b.Txs))
-	for i, t := range b.Txs {
-		ids[i] = t.ID()
-		positions[ids[i]] = i
+	for i, id := range ids {
+		positions[id] = i
 	}
-	src := &blockInputs{c: c, v: newView(c.store), positions: positions}
+	src := &blockInputs{c: c, txs: b.Txs, stored: stored, v: newView(), positions: positions}
 	var undo undoData
 	var jobs []sigJob
 	var fees int64
@@ -82,14 +125,10 @@ func (c *Chain) checkConnect(b *block.Block, node *headerchain.Node) (*leveldb.B
 			if fees += fee; fees > tx.MaxMoney {
 				return nil, rule.Errorf(rule.ErrTotalOverflow, "fees total more than the money supply")
 			}
-			txJobs, err := signatureJobs(c.params.Name, t, prevOuts, i)
-			if err != nil {
-				return nil, err
-			}
-			jobs = append(jobs, txJobs...)
-			for _, in := range t.Inputs {
+			jobs = append(jobs, signatureJobs(t, ids[i], prevOuts)...)
+			for j, in := range t.Inputs {
 				if _, created := src.v.added[in.Prev]; !created {
-					undo = append(undo, spentOutput{OutPoint: in.Prev, UTXO: mustLookup(src.v, in.Prev)})
+					undo = append(undo, spentOutput{OutPoint: in.Prev, UTXO: *stored[i][j].utxo})
 				}
 				src.v.spend(in.Prev)
 			}
@@ -103,23 +142,34 @@ func (c *Chain) checkConnect(b *block.Block, node *headerchain.Node) (*leveldb.B
 	if limit := c.params.Subsidy(node.Height) + fees; coinbaseOut > limit {
 		return nil, rule.Errorf(rule.ErrBadCoinbaseValue, "coinbase pays %d, subsidy plus fees is %d", coinbaseOut, limit)
 	}
-	if err := verifySignatures(jobs, c.sigWorkers); err != nil {
+	var batch *leveldb.Batch
+	var err error
+	timeParallel(func() {
+		if workers <= 1 {
+			if err = verifySignatures(c.params.Name, jobs, 1); err == nil {
+				batch = c.connectBatch(b, node, ids, src.v, undo, spentKeys)
+			}
+			return
+		}
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			batch = c.connectBatch(b, node, ids, src.v, undo, spentKeys)
+		}()
+		err = verifySignatures(c.params.Name, jobs, workers)
+		wg.Wait()
+	})
+	if err != nil {
 		return nil, err
 	}
-	return c.connectBatch(b, node, ids, src.v, undo, spentKeys), nil
-}
-
-// mustLookup returns the base UTXO for op, which CheckTxInputs has just found.
-func mustLookup(v *view, op tx.OutPoint) UTXO {
-	u, _ := v.base.utxo(op)
-	if u == nil {
-		return UTXO{}
-	}
-	return *u
+	return batch, nil
 }
 
 func (c *Chain) connectBatch(b *block.Block, node *headerchain.Node, ids []chainhash.Hash, v *view, undo undoData, spentKeys [][][32]byte) *leveldb.Batch {
-	batch := new(leveldb.Batch)
+	// About 200 bytes of keys and values per output created or spent; sized up
+	// front because leveldb grows a large batch by ever smaller steps.
+	batch := leveldb.MakeBatch(200 * (len(v.ordered) + len(undo)))
 	for _, op := range v.ordered {
 		if v.spent[op] {
 			continue

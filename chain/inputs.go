@@ -1,6 +1,8 @@
 package chain
 
 import (
+	"fmt"
+
 	"github.com/ledgerd/ledger/chaincfg"
 	"github.com/ledgerd/ledger/rule"
 	"github.com/ledgerd/ledger/tx"
@@ -53,22 +55,8 @@ func CheckTxInputs(p *chaincfg.Params, t *tx.Tx, src InputSource, spendHeight ui
 
 // VerifyTxSignatures checks every input signature of t against the outputs it spends.
 func VerifyTxSignatures(network string, t *tx.Tx, prevOuts []tx.TxOut) error {
-	jobs, err := signatureJobs(network, t, prevOuts, 0)
-	if err != nil {
-		return err
+	if len(prevOuts) != len(t.Inputs) {
+		return fmt.Errorf("verify signatures: %d spent outputs for %d inputs", len(prevOuts), len(t.Inputs))
 	}
-	return verifySignatures(jobs, 1)
-}
-
-func signatureJobs(network string, t *tx.Tx, prevOuts []tx.TxOut, txIndex int) ([]sigJob, error) {
-	id := t.ID()
-	jobs := make([]sigJob, len(t.Inputs))
-	for i := range t.Inputs {
-		msg, err := tx.SigHash(network, t, prevOuts, i)
-		if err != nil {
-			return nil, err
-		}
-		jobs[i] = sigJob{txIndex: txIndex, input: i, txid: id, msg: msg, pub: prevOuts[i].PubKey, sig: t.Inputs[i].Signature}
-	}
-	return jobs, nil
+	return verifySignatures(network, signatureJobs(t, t.ID(), prevOuts), 1)
 }

@@ -2,78 +2,46 @@ package chain
 
 import (
 	"fmt"
-	"runtime"
-	"sync"
 
 	"github.com/ledgerd/ledger/chainhash"
 	"github.com/ledgerd/ledger/rule"
 	"github.com/ledgerd/ledger/tx"
 )
 
-// sigJob is one input signature to check.
+// sigJob is one input signature to check. Its signature hash is computed by
+// the worker that checks it, so that hashing is spread over the workers too.
 type sigJob struct {
-	txIndex, input int
-	txid           chainhash.Hash
-	msg            chainhash.Hash
-	pub            [32]byte
-	sig            [64]byte
+	tx       *tx.Tx
+	txid     chainhash.Hash
+	prevOuts []tx.TxOut // the outputs tx spends, in input order
+	input    int
 }
 
-func (j *sigJob) verify() error {
-	if err := tx.VerifySignature(j.pub, j.msg[:], j.sig); err != nil {
+func (j *sigJob) verify(network string) error {
+	msg, err := tx.SigHash(network, j.tx, j.prevOuts, j.input)
+	if err != nil {
+		return err
+	}
+	if err := tx.VerifySignature(j.prevOuts[j.input].PubKey, msg[:], j.tx.Inputs[j.input].Signature); err != nil {
 		return rule.Errorf(rule.ErrBadSignature, "tx %s input %d: %v", j.txid, j.input, err)
 	}
 	return nil
 }
 
-// verifySignatures checks every job, spreading them over workers goroutines
-// (workers <= 1 checks them on the caller's goroutine). It returns the error
-// of the lowest-numbered failing job, so the result does not depend on scheduling.
-func verifySignatures(jobs []sigJob, workers int) error {
-	if workers <= 0 {
-		workers = runtime.GOMAXPROCS(0)
+// verifySignatures checks every job on up to workers goroutines (workers <= 1
+// checks them on the caller's goroutine). It returns the error of the
+// lowest-numbered failing job, so the result does not depend on scheduling.
+func verifySignatures(network string, jobs []sigJob, workers int) error {
+	return firstError(len(jobs), workers, func(i int) error { return jobs[i].verify(network) })
+}
+
+// signatureJobs lists the signature checks of t, whose id is txid.
+func signatureJobs(t *tx.Tx, txid chainhash.Hash, prevOuts []tx.TxOut) []sigJob {
+	jobs := make([]sigJob, len(t.Inputs))
+	for i := range t.Inputs {
+		jobs[i] = sigJob{tx: t, txid: txid, prevOuts: prevOuts, input: i}
 	}
-	if workers == 1 || len(jobs) < 2 {
-		for i := range jobs {
-			if err := jobs[i].verify(); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	if workers > len(jobs) {
-		workers = len(jobs)
-	}
-	errs := make([]error, len(jobs))
-	var wg sync.WaitGroup
-	var next sync.Mutex
-	cursor := 0
-	take := func() int {
-		next.Lock()
-		defer next.Unlock()
-		if cursor >= len(jobs) {
-			return -1
-		}
-		i := cursor
-		cursor++
-		return i
-	}
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := take(); i >= 0; i = take() {
-				errs[i] = jobs[i].verify()
-			}
-		}()
-	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return jobs
 }
 
 // String describes a job for logs.

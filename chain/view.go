@@ -4,33 +4,16 @@ import (
 	"github.com/ledgerd/ledger/tx"
 )
 
-// utxoSource looks up unspent outputs; the store and the mempool's views implement it.
-type utxoSource interface {
-	utxo(op tx.OutPoint) (*UTXO, error)
-}
-
-// view overlays changes made while connecting a block on the stored UTXO set:
-// outputs created so far in the block and outputs spent so far.
+// view records the changes made while connecting a block: outputs created
+// so far in the block and outputs spent so far.
 type view struct {
-	base    utxoSource
 	added   map[tx.OutPoint]UTXO
 	spent   map[tx.OutPoint]bool
 	ordered []tx.OutPoint // added, in creation order, for deterministic writes
 }
 
-func newView(base utxoSource) *view {
-	return &view{base: base, added: map[tx.OutPoint]UTXO{}, spent: map[tx.OutPoint]bool{}}
-}
-
-// lookup returns the unspent output op, or nil if it does not exist or was spent in this view.
-func (v *view) lookup(op tx.OutPoint) (*UTXO, error) {
-	if v.spent[op] {
-		return nil, nil
-	}
-	if u, ok := v.added[op]; ok {
-		return &u, nil
-	}
-	return v.base.utxo(op)
+func newView() *view {
+	return &view{added: map[tx.OutPoint]UTXO{}, spent: map[tx.OutPoint]bool{}}
 }
 
 func (v *view) spend(op tx.OutPoint) { v.spent[op] = true }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"syscall"
 	"time"
 
 	"github.com/ledgerd/ledger/block"
@@ -73,106 +74,149 @@ func buildConnectWork(nBlocks, perBlock int) *connectWork {
 	return w
 }
 
-// connect opens a fresh chain with the given signature workers and
-// GOMAXPROCS, connects the prefix untimed, and returns how long connecting
-// the work blocks took.
-func (w *connectWork) connect(workers, procs int, profile string) (time.Duration, error) {
+// run is one timed measurement: wall time, CPU time of the whole process,
+// and wall time the chain spent in its parallel sections.
+type run struct {
+	wall, cpu, parallel time.Duration
+}
+
+// cpuTime returns the CPU time the process has used (user and system).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// measure times fn on procs cores.
+func measure(procs int, fn func() error) (run, error) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+	runtime.GC()
+	wall, cpu, par := time.Now(), cpuTime(), chain.ParallelTime()
+	err := fn()
+	return run{wall: time.Since(wall), cpu: cpuTime() - cpu, parallel: chain.ParallelTime() - par}, err
+}
+
+// connect opens a fresh chain with the given signature workers, connects
+// the prefix untimed, and measures connecting the work blocks on procs cores
+// (including the flush of what the chain still holds in memory at the end).
+func (w *connectWork) connect(workers, procs int, profile string) (run, error) {
 	dir, err := os.MkdirTemp("", "ledger-bench")
 	if err != nil {
-		return 0, err
+		return run{}, err
 	}
 	defer os.RemoveAll(dir)
-	c, err := chain.Open(dir, w.params, chain.Options{SigWorkers: workers, NoSync: true, Logger: quiet})
-	if err != nil {
-		return 0, err
+	open := func() (*chain.Chain, error) {
+		return chain.Open(dir, w.params, chain.Options{SigWorkers: workers, NoSync: true, Logger: quiet})
 	}
-	defer c.Close()
+	c, err := open()
+	if err != nil {
+		return run{}, err
+	}
 	now := w.params.GenesisTime + 1_000_000
 	for _, b := range w.prefix {
 		if _, err := c.ProcessBlock(b, now); err != nil {
-			return 0, err
+			c.Close()
+			return run{}, err
 		}
 	}
-	runtime.GC()
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+	// Start from a store that holds the prefix, as a long-running node's would.
+	if err := c.Close(); err != nil {
+		return run{}, err
+	}
+	if c, err = open(); err != nil {
+		return run{}, err
+	}
+	defer c.Close()
 	if profile != "" {
 		f, err := os.Create(profile)
 		if err != nil {
-			return 0, err
+			return run{}, err
 		}
 		defer f.Close()
 		if err := pprof.StartCPUProfile(f); err != nil {
-			return 0, err
+			return run{}, err
 		}
 		defer pprof.StopCPUProfile()
 	}
-	start := time.Now()
-	for _, b := range w.blocks {
-		if _, err := c.ProcessBlock(b, now); err != nil {
-			return 0, err
+	return measure(procs, func() error {
+		for _, b := range w.blocks {
+			if _, err := c.ProcessBlock(b, now); err != nil {
+				return err
+			}
 		}
-	}
-	// Count a flush of whatever the chain still holds in memory.
-	if err := c.Close(); err != nil {
-		return 0, err
-	}
-	return time.Since(start), nil
+		return c.Close()
+	})
 }
 
 // verifyBound times one Schnorr verification per input on one core: the
 // rate no single-core connect can beat.
-func (w *connectWork) verifyBound() time.Duration {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	start := time.Now()
-	for _, j := range w.sigJobs {
-		if err := tx.VerifySignature(j.pub, j.msg[:], j.sig); err != nil {
-			panic(err)
+func (w *connectWork) verifyBound() run {
+	r, _ := measure(1, func() error {
+		for _, j := range w.sigJobs {
+			if err := tx.VerifySignature(j.pub, j.msg[:], j.sig); err != nil {
+				panic(err)
+			}
 		}
-	}
-	return time.Since(start)
+		return nil
+	})
+	return r
 }
 
-// connectThroughput builds blocks full of signed transactions and times
+// connectThroughput builds blocks full of signed transactions and measures
 // connecting them on one core with one signature worker and on every core
 // with one worker per core, rounds times each, keeping the fastest run of
-// each (the machine may be shared). It derives the serial fraction from the
-// speed-up by Amdahl's law and compares the one-core rate with the
-// signature-verification bound measured in the same run.
+// each (the machine may be shared). One-core figures use CPU time, which
+// other load on the machine disturbs least; the speed-up uses wall time.
+// The serial fraction is the share of the one-core run spent outside the
+// chain's parallel sections, and again as Amdahl's law derives it from the
+// measured speed-up.
 func connectThroughput(nBlocks, perBlock, rounds int, profile string) error {
 	w := buildConnectWork(nBlocks, perBlock)
 	cpus := runtime.NumCPU()
-	var one, all, bound time.Duration
-	best := func(d *time.Duration, v time.Duration) {
-		if *d == 0 || v < *d {
-			*d = v
-		}
-	}
+	var one, all, bound run
+	better := func(a, b run) bool { return a.wall == 0 || b.wall < a.wall }
 	for r := 0; r < rounds; r++ {
-		best(&bound, w.verifyBound())
-		d, err := w.connect(1, 1, profile)
+		if b := w.verifyBound(); bound.cpu == 0 || b.cpu < bound.cpu {
+			bound = b
+		}
+		m, err := w.connect(1, 1, profile)
 		if err != nil {
 			return err
 		}
 		profile = "" // profile the first one-core run only
-		best(&one, d)
-		if d, err = w.connect(cpus, cpus, ""); err != nil {
+		if better(one, m) {
+			one = m
+		}
+		if m, err = w.connect(cpus, cpus, ""); err != nil {
 			return err
 		}
-		best(&all, d)
+		if better(all, m) {
+			all = m
+		}
 	}
 	rate := func(d time.Duration) float64 { return float64(w.txs) / d.Seconds() }
-	speedup := one.Seconds() / all.Seconds()
+	share := bound.cpu.Seconds() / one.cpu.Seconds()
+	serial := 1 - one.parallel.Seconds()/one.wall.Seconds()
+	speedup := one.wall.Seconds() / all.wall.Seconds()
 	fmt.Printf("block connect (%d blocks x %d signed txs, fsync off, best of %d):\n", nBlocks, perBlock, rounds)
-	fmt.Printf("  signature-verification bound, 1 core: %8.0f tx/s  (one Schnorr verify per input)\n", rate(bound))
-	fmt.Printf("  1 core, 1 worker:                     %8.0f tx/s  (%.2f of the bound; signatures %.1f%%, everything else %.1f%% of its time)\n",
-		rate(one), bound.Seconds()/one.Seconds(), 100*bound.Seconds()/one.Seconds(), 100*(1-bound.Seconds()/one.Seconds()))
-	fmt.Printf("  %d cores, %d workers:                  %8.0f tx/s  (%.2fx)\n", cpus, cpus, rate(all), speedup)
+	fmt.Printf("  signature-verification bound, 1 core: %8.0f tx/s  (one Schnorr verify per input, CPU time)\n", rate(bound.cpu))
+	fmt.Printf("  1 core, 1 worker:                     %8.0f tx/s  (CPU time; %.2f of the bound: signatures %.1f%%, everything else %.1f%%)\n",
+		rate(one.cpu), share, 100*share, 100*(1-share))
+	fmt.Printf("  serial fraction:                      %8.1f%%  (1-core time outside the parallel sections; Amdahl: %.2fx on 2 cores, %.1fx on 16)\n",
+		100*serial, amdahl(serial, 2), amdahl(serial, 16))
+	fmt.Printf("  1 core, 1 worker (wall):              %8.0f tx/s\n", rate(one.wall))
+	fmt.Printf("  %d cores, %d workers (wall):           %8.0f tx/s  (%.2fx the 1-core wall rate)\n", cpus, cpus, rate(all.wall), speedup)
 	if cpus > 1 {
 		// Amdahl: speedup = 1 / (s + (1-s)/n), so s = (n/speedup - 1) / (n - 1).
 		n := float64(cpus)
 		s := max(0, (n/speedup-1)/(n-1))
-		fmt.Printf("  serial fraction:                      %8.1f%%  (projected 16-core speed-up %.1fx)\n", 100*s, 1/(s+(1-s)/16))
+		fmt.Printf("  serial fraction from that speed-up:   %8.1f%%  (projected 16-core speed-up %.1fx)\n", 100*s, amdahl(s, 16))
 	}
 	fmt.Println()
 	return nil
 }
+
+// amdahl is the speed-up on n cores of work whose serial fraction is s.
+func amdahl(s float64, n int) float64 { return 1 / (s + (1-s)/float64(n)) }

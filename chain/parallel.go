@@ -1,0 +1,94 @@
+package chain
+
+import (
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// workerCount resolves a configured worker count: 0 means one per CPU.
+func workerCount(configured int) int {
+	if configured <= 0 {
+		return runtime.GOMAXPROCS(0)
+	}
+	return configured
+}
+
+// forEach calls fn for every index in [0, n) on up to workers goroutines,
+// handing out indexes in chunks, and returns when all calls have returned.
+// With one worker (or little work) it runs on the caller's goroutine.
+// fn must only write state owned by its index.
+func forEach(n, workers int, fn func(i int)) {
+	if workers > n {
+		workers = n
+	}
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			fn(i)
+		}
+		return
+	}
+	chunk := max(1, n/(workers*8))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				lo := int(next.Add(int64(chunk))) - chunk
+				if lo >= n {
+					return
+				}
+				for i := lo; i < min(lo+chunk, n); i++ {
+					fn(i)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+// firstError calls check for every index in [0, n) on up to workers
+// goroutines and returns the error of the lowest failing index, or nil. The
+// result never depends on scheduling: indexes above a known failure are
+// skipped, indexes below it are always checked.
+func firstError(n, workers int, check func(i int) error) error {
+	var mu sync.Mutex
+	lowest, lowestErr := n, error(nil)
+	var known atomic.Int64
+	known.Store(int64(n))
+	forEach(n, workers, func(i int) {
+		if int64(i) > known.Load() {
+			return
+		}
+		if err := check(i); err != nil {
+			mu.Lock()
+			if i < lowest {
+				lowest, lowestErr = i, err
+				known.Store(int64(i))
+			}
+			mu.Unlock()
+		}
+	})
+	return lowestErr
+}
+
+// parallelNanos is the wall time spent in the chain's parallel sections.
+var parallelNanos atomic.Int64
+
+// timeParallel runs fn, a section whose work is spread over the workers, and
+// adds its wall time to ParallelTime.
+func timeParallel(fn func()) {
+	start := time.Now()
+	fn()
+	parallelNanos.Add(int64(time.Since(start)))
+}
+
+// ParallelTime returns the wall time this process has spent so far in the
+// chain's parallel sections: hashing transactions, reading the outputs they
+// spend and checking signatures. Run with one worker on one core, the rest of
+// a block's processing time is its serial part, which bounds the speed-up
+// more cores can give (Amdahl's law); benchmarks report it.
+func ParallelTime() time.Duration { return time.Duration(parallelNanos.Load()) }

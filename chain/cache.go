@@ -56,6 +56,7 @@ type cacheLayer struct {
 type cacheEntry struct {
 	value   []byte
 	deleted bool
+	fresh   bool // leveldb holds no value for the key (see freshPrefix)
 }
 
 func newCacheLayer() *cacheLayer { return &cacheLayer{entries: map[string]cacheEntry{}} }
@@ -67,11 +68,6 @@ func newWriteCache(db *leveldb.DB, limit int, wo *opt.WriteOptions) *writeCache 
 	return &writeCache{db: db, wo: wo, limit: limit, active: newCacheLayer()}
 }
 
-// Put and Delete make a layer a leveldb.BatchReplay.
-func (l *cacheLayer) Put(k, v []byte) { l.set(k, cacheEntry{value: v}) }
-
-func (l *cacheLayer) Delete(k []byte) { l.set(k, cacheEntry{deleted: true}) }
-
 func (l *cacheLayer) set(k []byte, e cacheEntry) {
 	if old, ok := l.entries[string(k)]; ok {
 		l.size -= len(old.value)
@@ -80,6 +76,52 @@ func (l *cacheLayer) set(k []byte, e cacheEntry) {
 	}
 	l.size += len(e.value)
 	l.entries[string(k)] = e
+}
+
+func (l *cacheLayer) remove(k []byte) {
+	if old, ok := l.entries[string(k)]; ok {
+		l.size -= len(k) + cacheEntryOverhead + len(old.value)
+		delete(l.entries, string(k))
+	}
+}
+
+// freshPrefix reports whether a key of this kind is only ever written when
+// the chain holds no value for it: unspent outputs and their address index
+// entries are created once and restored by a disconnect only after being
+// spent. Such a key written while the cache holds nothing for it is not in
+// leveldb either, so if it is deleted before a flush, neither write needs to
+// reach leveldb (Bitcoin Core's FRESH entries).
+func freshPrefix(k []byte) bool {
+	return len(k) > 0 && (k[0] == prefixUTXO || k[0] == prefixAddrUTX)
+}
+
+// applier replays a connect or disconnect batch into the active layer.
+type applier struct{ w *writeCache }
+
+func (a applier) Put(k, v []byte) {
+	e := cacheEntry{value: v}
+	if old, ok := a.w.active.entries[string(k)]; ok {
+		e.fresh = old.fresh
+	} else {
+		e.fresh = freshPrefix(k) && !a.w.inFlushing(k)
+	}
+	a.w.active.set(k, e)
+}
+
+func (a applier) Delete(k []byte) {
+	if old, ok := a.w.active.entries[string(k)]; ok && old.fresh {
+		a.w.active.remove(k)
+		return
+	}
+	a.w.active.set(k, cacheEntry{deleted: true})
+}
+
+func (w *writeCache) inFlushing(k []byte) bool {
+	if w.flushing == nil {
+		return false
+	}
+	_, ok := w.flushing.entries[string(k)]
+	return ok
 }
 
 // lookup returns the newest pending write of k, if any.
@@ -119,7 +161,7 @@ func (w *writeCache) apply(batch *leveldb.Batch) error {
 		return err
 	}
 	w.mu.Lock()
-	err := batch.Replay(w.active)
+	err := batch.Replay(applier{w})
 	full := w.active.size >= w.limit
 	w.mu.Unlock()
 	if err != nil {
@@ -149,25 +191,20 @@ func (w *writeCache) writeThrough(batch *leveldb.Batch) error {
 type coherent struct{ w *writeCache }
 
 func (c coherent) held(k []byte) bool {
-	if _, ok := c.w.active.entries[string(k)]; ok {
-		return true
-	}
-	if c.w.flushing != nil {
-		_, ok := c.w.flushing.entries[string(k)]
-		return ok
-	}
-	return false
+	_, ok := c.w.active.entries[string(k)]
+	return ok || c.w.inFlushing(k)
 }
 
+// Put and Delete store the written value, which leveldb now holds: not fresh.
 func (c coherent) Put(k, v []byte) {
 	if c.held(k) {
-		c.w.active.Put(k, v)
+		c.w.active.set(k, cacheEntry{value: v})
 	}
 }
 
 func (c coherent) Delete(k []byte) {
 	if c.held(k) {
-		c.w.active.Delete(k)
+		c.w.active.set(k, cacheEntry{deleted: true})
 	}
 }
 

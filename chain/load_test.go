@@ -47,7 +47,7 @@ func TestVersion1StoreIsUpgraded(t *testing.T) {
 			t.Fatal(err)
 		}
 		batch.Put([]byte(keyVersion), []byte{1})
-		if err := c.store.db.Write(batch, nil); err != nil {
+		if err := c.store.write(batch); err != nil {
 			t.Fatal(err)
 		}
 		c.Close()

@@ -59,11 +59,14 @@ func (p *Pool) ancestorsOf(parents map[chainhash.Hash]bool) map[chainhash.Hash]*
 // descendantsOf returns every pool transaction that spends an output of e,
 // directly or through other pool transactions (e itself excluded).
 func (p *Pool) descendantsOf(e *Entry) map[chainhash.Hash]*Entry {
-	out := map[chainhash.Hash]*Entry{}
+	var out map[chainhash.Hash]*Entry // allocated at the first descendant: most transactions have none
 	for queue := p.children(e); len(queue) > 0; queue = queue[1:] {
 		c := queue[0]
 		if out[c.ID] != nil {
 			continue
+		}
+		if out == nil {
+			out = map[chainhash.Hash]*Entry{}
 		}
 		out[c.ID] = c
 		queue = append(queue, p.children(c)...)

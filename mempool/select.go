@@ -19,12 +19,14 @@ func (p *Pool) Select(maxBytes int) ([]*tx.Tx, int64) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	s := &selection{p: p, included: map[chainhash.Hash]bool{}, failed: map[chainhash.Hash]bool{}, version: map[chainhash.Hash]int{}}
+	s.h = make(candidates, 0, len(p.entries))
 	for _, e := range p.entries {
-		s.push(e)
+		s.h = append(s.h, s.score(e))
 	}
+	heap.Init(&s.h)
 	var out []*tx.Tx
 	var fees int64
-	size := 0
+	size, misses := 0, 0
 	for s.h.Len() > 0 {
 		c := heap.Pop(&s.h).(candidate)
 		if s.included[c.e.ID] || s.failed[c.e.ID] || c.version != s.version[c.e.ID] {
@@ -32,8 +34,14 @@ func (p *Pool) Select(maxBytes int) ([]*tx.Tx, int64) {
 		}
 		if size+c.size > maxBytes {
 			s.failed[c.e.ID] = true
+			// As Bitcoin Core: once the block is nearly full and many
+			// packages in a row did not fit, stop looking.
+			if misses++; misses > selectMaxMisses && maxBytes-size < selectNearlyFull {
+				break
+			}
 			continue
 		}
+		misses = 0
 		pkg := s.pending(c.e)
 		for _, e := range pkg {
 			s.included[e.ID] = true
@@ -54,6 +62,13 @@ func (p *Pool) Select(maxBytes int) ([]*tx.Tx, int64) {
 	return out, fees
 }
 
+// Select stops after selectMaxMisses packages in a row did not fit in the
+// last selectNearlyFull bytes of the block.
+const (
+	selectMaxMisses  = 1000
+	selectNearlyFull = 4000
+)
+
 // selection is the state of one Select run.
 type selection struct {
 	p        *Pool
@@ -65,6 +80,9 @@ type selection struct {
 
 // pending returns e with its ancestors not selected yet, parents before children.
 func (s *selection) pending(e *Entry) []*Entry {
+	if len(e.parents) == 0 {
+		return []*Entry{e}
+	}
 	anc := s.p.ancestorsOf(e.parents)
 	pkg := make([]*Entry, 0, len(anc)+1)
 	depth := map[chainhash.Hash]int{e.ID: len(anc)}
@@ -86,13 +104,20 @@ func (s *selection) pending(e *Entry) []*Entry {
 	return pkg
 }
 
-func (s *selection) push(e *Entry) {
-	c := candidate{e: e, version: s.version[e.ID]}
+func (s *selection) push(e *Entry) { heap.Push(&s.h, s.score(e)) }
+
+// score rates e by its pending package.
+func (s *selection) score(e *Entry) candidate {
+	c := candidate{e: e, version: s.version[e.ID], fee: e.Fee, size: e.Size}
+	if len(e.parents) == 0 {
+		return c
+	}
+	c.fee, c.size = 0, 0
 	for _, m := range s.pending(e) {
 		c.fee += m.Fee
 		c.size += m.Size
 	}
-	heap.Push(&s.h, c)
+	return c
 }
 
 // candidate is a transaction scored by its pending package.

@@ -29,6 +29,14 @@ func CheckNetwork(ctx context.Context, node interface {
 	return nil
 }
 
+// CanSign fails with a clear error, wrapping keystore.ErrWatchOnly, when the wallet is watch-only.
+func (w *Wallet) CanSign() error {
+	if w.WatchOnly() {
+		return watchOnlyError()
+	}
+	return nil
+}
+
 func watchOnlyError() error {
 	return fmt.Errorf("%w: it cannot send; make an unsigned transaction with `wallet send --unsigned FILE`, sign it with `wallet sign FILE OUT` on the wallet that holds the mnemonic, and broadcast it with `node send-raw`",
 		keystore.ErrWatchOnly)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ledgerd/ledger/chainhash"
 	"github.com/ledgerd/ledger/tx"
+	"github.com/ledgerd/ledger/wallet/keystore"
 )
 
 // Offline signing: a watch-only wallet (or any wallet) writes an unsigned
@@ -157,7 +158,7 @@ func DecodeUnsigned(data []byte) (*UnsignedFile, *tx.Tx, []tx.TxOut, error) {
 // must be the wallet's key at the stated place.
 func (w *Wallet) SignUnsigned(data []byte) (*tx.Tx, *UnsignedFile, error) {
 	if w.WatchOnly() {
-		return nil, nil, fmt.Errorf("%w: sign on the wallet that holds the mnemonic", watchOnlyError())
+		return nil, nil, fmt.Errorf("%w; sign with the wallet that holds the mnemonic", keystore.ErrWatchOnly)
 	}
 	f, t, prevOuts, err := DecodeUnsigned(data)
 	if err != nil {

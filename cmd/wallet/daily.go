@@ -119,7 +119,7 @@ func (e *env) sendCmd() *cobra.Command {
 			if req.Amount, err = tx.ParseAmount(amount); err != nil {
 				return fmt.Errorf("--amount: %v", err)
 			}
-			w, node, err := e.openWithNode(c.Context())
+			w, node, err := e.openWithNode(c.Context(), unsigned == "")
 			if err != nil {
 				return err
 			}
@@ -167,7 +167,7 @@ func writeNew(path string, data []byte) error {
 func (e *env) utxosCmd() *cobra.Command {
 	return &cobra.Command{Use: "utxos", Short: "List the wallet's unspent outputs", Args: cli.Args(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
-			w, node, err := e.openWithNode(c.Context())
+			w, node, err := e.openWithNode(c.Context(), false)
 			if err != nil {
 				return err
 			}
@@ -190,7 +190,7 @@ func (e *env) bumpFeeCmd() *cobra.Command {
 			if target < 0 || target > rpc.MaxFeeTarget {
 				return cli.Usagef("--conf-target must be between 1 and %d blocks", rpc.MaxFeeTarget)
 			}
-			w, node, err := e.openWithNode(c.Context())
+			w, node, err := e.openWithNode(c.Context(), true)
 			if err != nil {
 				return err
 			}
@@ -256,11 +256,17 @@ func readBounded(path string) ([]byte, error) {
 	return os.ReadFile(path)
 }
 
-// openWithNode opens the wallet and connects to a node of its network.
-func (e *env) openWithNode(ctx context.Context) (*wallet.Wallet, *rpc.Client, error) {
+// openWithNode opens the wallet and connects to a node of its network. With
+// mustSign, a watch-only wallet is refused before any node is asked.
+func (e *env) openWithNode(ctx context.Context, mustSign bool) (*wallet.Wallet, *rpc.Client, error) {
 	w, _, err := e.open()
 	if err != nil {
 		return nil, nil, err
+	}
+	if mustSign {
+		if err := w.CanSign(); err != nil {
+			return nil, nil, err
+		}
 	}
 	node, err := e.checkedNode(ctx)
 	if err != nil {
@@ -268,3 +274,4 @@ func (e *env) openWithNode(ctx context.Context) (*wallet.Wallet, *rpc.Client, er
 	}
 	return w, node, nil
 }
+

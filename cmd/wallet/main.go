@@ -245,7 +245,7 @@ func (e *env) addressCmd() *cobra.Command {
 func (e *env) balanceCmd() *cobra.Command {
 	return &cobra.Command{Use: "balance", Short: "Show confirmed, unconfirmed and immature balances in units", Args: cli.Args(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
-			w, node, err := e.openWithNode(c.Context())
+			w, node, err := e.openWithNode(c.Context(), false)
 			if err != nil {
 				return err
 			}
@@ -264,7 +264,7 @@ func (e *env) historyCmd() *cobra.Command {
 			if count < 0 || skip < 0 {
 				return cli.Usagef("--count and --skip must not be negative")
 			}
-			w, node, err := e.openWithNode(c.Context())
+			w, node, err := e.openWithNode(c.Context(), false)
 			if err != nil {
 				return err
 			}

@@ -274,4 +274,3 @@ func (e *env) openWithNode(ctx context.Context, mustSign bool) (*wallet.Wallet, 
 	}
 	return w, node, nil
 }
-

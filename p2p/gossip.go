@@ -119,8 +119,8 @@ func (h *Host) JoinTopic(name string, validate Validator) (*Topic, error) {
 }
 
 // topicValidator wraps the node's validator for a topic. A message from a
-// banned peer (its sender, or the peer that relayed it) is dropped without
-// being validated: the ban may have come while it waited in the queue.
+// banned peer (the peer that relayed it to us, or its author) is dropped
+// without being validated: the ban may have come while it waited in the queue.
 // A rejected message costs its sender rejectPenalty.
 func (h *Host) topicValidator(name string, validate Validator) pubsub.ValidatorEx {
 	return func(ctx context.Context, from peer.ID, m *pubsub.Message) pubsub.ValidationResult {
@@ -128,7 +128,7 @@ func (h *Host) topicValidator(name string, validate Validator) pubsub.ValidatorE
 		if sender == "" {
 			sender = from
 		}
-		if h.fromBanned(from, sender) {
+		if h.fromBanned(from, sender, m.GetFrom()) {
 			return pubsub.ValidationIgnore
 		}
 		switch validate(ctx, sender, m.Data) {
@@ -166,7 +166,7 @@ func (t *Topic) Subscribe(fn func(from peer.ID, data []byte)) {
 			if err != nil {
 				return
 			}
-			if m.ReceivedFrom == t.h.h.ID() || t.h.fromBanned(m.ReceivedFrom) {
+			if m.ReceivedFrom == t.h.h.ID() || t.h.fromBanned(m.ReceivedFrom, m.GetFrom()) {
 				continue
 			}
 			fn(m.ReceivedFrom, m.Data)

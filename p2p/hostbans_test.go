@@ -152,6 +152,12 @@ func TestGossipFromABannedPeerIsDroppedUnvalidated(t *testing.T) {
 	if got := validate(ctx, sender, relayed); got != pubsub.ValidationIgnore || calls.Load() != 1 {
 		t.Fatalf("relayed by a banned peer: %v after %d validations", got, calls.Load())
 	}
+	// So is one a banned peer wrote, whoever relays it.
+	authored := msg()
+	authored.ReceivedFrom, authored.From = relay, []byte(sender)
+	if got := validate(ctx, relay, authored); got != pubsub.ValidationIgnore || calls.Load() != 1 {
+		t.Fatalf("written by a banned peer: %v after %d validations", got, calls.Load())
+	}
 	if h.gater.scores[relay] != nil {
 		t.Fatal("a dropped message cost its relay points")
 	}

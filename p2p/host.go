@@ -68,6 +68,7 @@ type Host struct {
 	ps     *pubsub.PubSub
 	gater  *gater
 	bans   *banStore // nil without a data directory
+	recent *recentAddrs
 	saveMu sync.Mutex
 	log    *slog.Logger
 	ctx    context.Context
@@ -134,7 +135,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		return nil, fmt.Errorf("start libp2p host: %w", err)
 	}
 	hctx, cancel := context.WithCancel(ctx)
-	h := &Host{cfg: cfg, h: lh, gater: g, bans: store, log: cfg.Logger.With("component", "p2p"), ctx: hctx, cancel: cancel,
+	h := &Host{cfg: cfg, h: lh, gater: g, bans: store, recent: newRecentAddrs(), log: cfg.Logger.With("component", "p2p"), ctx: hctx, cancel: cancel,
 		topics: map[string]*Topic{}, inflight: map[peer.ID]int{}}
 	g.countConnsWith(h.connsFrom)
 	lh.Network().Notify(&network.NotifyBundle{

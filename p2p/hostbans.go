@@ -83,13 +83,17 @@ func (h *Host) persistBans() error {
 	return nil
 }
 
-// remoteIPs lists the addresses a peer is connected from.
+// remoteIPs lists the addresses a peer is connected from or, once it has
+// gone, the addresses it was last connected from.
 func (h *Host) remoteIPs(id peer.ID) []netip.Addr {
 	var out []netip.Addr
 	for _, c := range h.h.Network().ConnsToPeer(id) {
 		if ip, ok := multiaddrIP(c.RemoteMultiaddr()); ok {
 			out = append(out, ip)
 		}
+	}
+	if len(out) == 0 {
+		out = h.recent.of(id)
 	}
 	return out
 }
@@ -118,15 +122,16 @@ func (h *Host) closeMatching(t BanTarget) {
 	}
 }
 
-// refuseOverCap closes a new inbound connection that took its address past
-// the per-IP cap (connections racing through the gate at once), reporting
-// whether it did.
+// refuseOverCap notes a new connection's address and closes it when it is
+// inbound and took its address past the per-IP cap (connections racing
+// through the gate at once), reporting whether it did.
 func (h *Host) refuseOverCap(c network.Conn) bool {
-	if c.Stat().Direction != network.DirInbound {
+	ip, ok := multiaddrIP(c.RemoteMultiaddr())
+	if !ok {
 		return false
 	}
-	ip, ok := multiaddrIP(c.RemoteMultiaddr())
-	if !ok || !h.gater.overCap(ip) {
+	h.recent.note(c.RemotePeer(), ip)
+	if c.Stat().Direction != network.DirInbound || !h.gater.overCap(ip) {
 		return false
 	}
 	h.log.Debug("too many connections from one address", "ip", ip, "peer", c.RemotePeer())

@@ -2,6 +2,7 @@ package p2p
 
 import (
 	"context"
+	"crypto/rand"
 	"net/netip"
 	"strings"
 	"sync/atomic"
@@ -187,4 +188,47 @@ func TestBannedPeerIsNotServed(t *testing.T) {
 	if served.Load() != 1 {
 		t.Fatalf("handler ran %d times, want once", served.Load())
 	}
+}
+
+func TestPeerPenalisedAfterLeavingIsBannedByItsLastAddress(t *testing.T) {
+	victim := hostOn(t, "127.0.0.1", Config{})
+	attacker := hostOn(t, "127.0.0.4", Config{})
+	if err := attacker.Connect(context.Background(), victim.Addrs()[0]); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "connected", func() bool { return connected(victim, attacker) })
+	attacker.Disconnect(victim.PeerID())
+	waitUntil(t, "gone", func() bool { return !connected(victim, attacker) })
+	victim.Penalize(attacker.PeerID(), BanThreshold, "never served the blocks it announced")
+	bans := victim.Banned()
+	if len(bans) != 2 || bans[1].Target.String() != "127.0.0.4" {
+		t.Fatalf("bans %+v, want the ID and its last address 127.0.0.4", bans)
+	}
+}
+
+func TestRecentAddressesAreBounded(t *testing.T) {
+	r := newRecentAddrs()
+	first := newPeerID(t)
+	for i := range 6 {
+		r.note(first, netip.AddrFrom4([4]byte{203, 0, 113, byte(i)}))
+	}
+	if got := r.of(first); len(got) != 4 || got[3] != mustAddr("203.0.113.5") {
+		t.Fatalf("addresses of one peer: %v, want the latest 4", got)
+	}
+	for range maxRecentPeers {
+		r.note(peer.ID(newPeerIDBytes(t)), mustAddr("198.51.100.1"))
+	}
+	if len(r.of(first)) != 0 || len(r.addrs) != maxRecentPeers {
+		t.Fatalf("oldest peer not forgotten: %d peers held", len(r.addrs))
+	}
+}
+
+// newPeerIDBytes is a cheap distinct peer ID for bounds tests (not a real key).
+func newPeerIDBytes(t *testing.T) []byte {
+	t.Helper()
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -3,8 +3,13 @@ GO       ?= go
 BIN      := bin
 PKGS     := ./...
 # Packages with goroutines of their own, run under the race detector in `make test`.
-RACE_PKGS := ./chain/... ./mempool/... ./miner/... ./p2p/... ./rpc/... ./spv/... ./wallet/...
-DATADIR  ?= $(HOME)/.ledger/testnet
+RACE_PKGS := ./chain/... ./mempool/... ./miner/... ./p2p/... ./rpc/... ./spv/... ./wallet/... ./events/...
+LEDGER_HOME ?= $(HOME)/.ledger
+DATADIR  ?= $(LEDGER_HOME)/testnet
+# Version and commit, stamped into both binaries (`node --version`).
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+COMMIT   ?= $(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)
+LDFLAGS  := -X github.com/ledgerd/ledger/internal/version.Version=$(VERSION) -X github.com/ledgerd/ledger/internal/version.Commit=$(COMMIT)
 NODES    ?= 3
 
 .PHONY: all build test test-unit test-race e2e vet fmt run testnet testnet-status testnet-stop testnet-wipe bench fuzz clean
@@ -12,8 +17,8 @@ NODES    ?= 3
 all: build
 
 build:
-	$(GO) build -o $(BIN)/node ./cmd/node
-	$(GO) build -o $(BIN)/wallet ./cmd/wallet
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/node ./cmd/node
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/wallet ./cmd/wallet
 
 vet:
 	$(GO) vet $(PKGS)
@@ -28,7 +33,8 @@ test-race:
 # What CI runs: vet and format, the unit and end-to-end tests, then the race detector on concurrent packages.
 test: vet test-unit test-race
 
-# Runs one mining node on testnet with embedded storage; mines to a key kept in $(DATADIR)/miner.wallet.
+# Runs one mining node on testnet with embedded storage in $(DATADIR), the node's default data
+# directory (so `bin/node status` finds it); mines to a wallet kept there (miner-wallet.dat).
 run: build
 	@scripts/run-node.sh "$(DATADIR)"
 

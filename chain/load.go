@@ -52,7 +52,7 @@ func (c *Chain) load() error {
 	for _, e := range entries {
 		if e.height == 0 {
 			if e.header.Hash() != genesis.Hash {
-				return fmt.Errorf("%w: store holds another network's genesis", ErrCorruptStore)
+				return &WrongNetworkError{Genesis: e.header.Hash(), Want: genesis.Hash}
 			}
 			genesis.Flags = uint32(e.status)
 			continue

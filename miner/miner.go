@@ -93,7 +93,7 @@ func (m *Miner) Run(ctx context.Context) {
 				if now.Sub(lastLog) >= hashRateLogInterval {
 					lastLog = now
 					total, per := m.HashRate()
-					m.cfg.Logger.Info("hash rate", "hps", int64(total), "per_thread", per, "blocks_found", m.found.Load())
+					m.cfg.Logger.Debug("hash rate", "hps", int64(total), "per_thread", per, "blocks_found", m.found.Load())
 				}
 			}
 		}
@@ -126,7 +126,7 @@ func (m *Miner) round(ctx context.Context) {
 		if ok {
 			m.found.Add(1)
 			b := tmpl.Block
-			m.cfg.Logger.Info("mined block", "height", tmpl.Height, "hash", b.Hash(), "txs", len(b.Txs), "fees", tmpl.Fees)
+			m.cfg.Logger.Debug("mined block", "height", tmpl.Height, "hash", b.Hash(), "txs", len(b.Txs), "fees", tmpl.Fees)
 			if err := m.cfg.Submit(b); err != nil {
 				m.cfg.Logger.Warn("mined block rejected", "hash", b.Hash(), "err", err)
 			}

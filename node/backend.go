@@ -39,6 +39,7 @@ func (b *backend) Status(ctx context.Context) (*rpc.StatusResult, error) {
 	if n.miner != nil {
 		res.Hashrate, res.HashratePerThread = n.miner.HashRate()
 	}
+	n.fillStatus(res)
 	return res, nil
 }
 

@@ -2,6 +2,7 @@ package node
 
 import (
 	"log/slog"
+	"time"
 )
 
 // Config is everything `node run` takes from its command line.
@@ -31,6 +32,20 @@ type Config struct {
 	Threads int
 	// Logger receives the node's logs (default slog.Default()).
 	Logger *slog.Logger
+
+	// MetricsListen is host:port for Prometheus metrics without the cookie (empty: off).
+	MetricsListen string
+	// MetricsAllowRemote permits a non-loopback metrics address.
+	MetricsAllowRemote bool
+	// BlockNotify runs for every block connected to the main chain, "%s" replaced by its hash.
+	BlockNotify string
+	// WalletNotify runs for every transaction accepted to the mempool or
+	// confirmed in a connected block, "%s" replaced by its txid.
+	WalletNotify string
+	// StatusInterval is how often the status line is logged (0: never).
+	StatusInterval time.Duration
+	// Version is reported by status (version and commit).
+	Version string
 }
 
 // Info is what the node writes to DataDir/node.json once it listens.
@@ -39,6 +54,10 @@ type Info struct {
 	P2PAddrs []string `json:"p2p_addrs"`
 	RPCURL   string   `json:"rpc_url"`
 	PID      int      `json:"pid"`
+	// MetricsURL is where --metrics serves, when given.
+	MetricsURL string `json:"metrics_url,omitempty"`
+	// Network names the chain the node runs.
+	Network string `json:"network,omitempty"`
 }
 
 // File names inside the data directory.

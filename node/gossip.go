@@ -30,15 +30,7 @@ func (n *Node) processBlock(b *block.Block) (*chain.Result, error) {
 		if n.miner != nil {
 			n.miner.NotifyNewTip()
 		}
-		tip := n.chain.Tip()
-		n.metrics.height.Set(float64(tip.Height))
-		n.metrics.mempool.Set(float64(n.pool.Count()))
-		for _, ch := range res.Changes {
-			if !ch.Connected {
-				n.log.Info("block disconnected", "height", ch.Height, "hash", ch.Block.Hash())
-			}
-		}
-		n.log.Info("new tip", "height", tip.Height, "hash", tip.Hash, "txs", len(b.Txs))
+		n.tipChanged(res)
 	}
 	return res, err
 }
@@ -102,6 +94,7 @@ func (n *Node) acceptTx(t *tx.Tx) ([]*tx.Tx, error) {
 	added, err := n.pool.Accept(t)
 	n.metrics.txProcessed(err)
 	n.metrics.mempool.Set(float64(n.pool.Count()))
+	n.txsAccepted(added)
 	return added, err
 }
 

@@ -3,7 +3,6 @@ package node
 import (
 	"context"
 	"encoding/json"
-	"fmt"
 	"net"
 	"os"
 	"path/filepath"
@@ -16,10 +15,7 @@ import (
 // startRPC listens for RPC requests, writes the cookie and node.json, and
 // returns a channel that yields when the server has stopped.
 func (n *Node) startRPC(ctx context.Context) (<-chan error, error) {
-	addr := n.cfg.RPCListen
-	if addr == "" {
-		addr = fmt.Sprintf("127.0.0.1:%d", n.params.DefaultRPCPort)
-	}
+	addr := n.rpcListen()
 	cookie, err := rpc.WriteCookie(filepath.Join(n.cfg.DataDir, CookieFile))
 	if err != nil {
 		return nil, err
@@ -35,9 +31,10 @@ func (n *Node) startRPC(ctx context.Context) (<-chan error, error) {
 	}
 	ln, done, err := rpc.Serve(ctx, addr, n.cfg.RPCAllowRemote, rpc.NewHandler(&backend{n: n}, cookie, n.log))
 	if err != nil {
-		return nil, fmt.Errorf("start rpc: %w", err)
+		return nil, err
 	}
-	info := Info{PeerID: n.host.PeerID().String(), P2PAddrs: n.host.Addrs(), RPCURL: "http://" + ln.Addr().(*net.TCPAddr).String(), PID: os.Getpid()}
+	info := Info{PeerID: n.host.PeerID().String(), P2PAddrs: n.host.Addrs(), RPCURL: "http://" + ln.Addr().(*net.TCPAddr).String(), PID: os.Getpid(),
+		MetricsURL: n.metricsURL, Network: n.params.Name}
 	if err := writeJSONAtomic(filepath.Join(n.cfg.DataDir, InfoFile), info); err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
@@ -17,6 +18,7 @@ import (
 	"github.com/ledgerd/ledger/chain"
 	"github.com/ledgerd/ledger/chaincfg"
 	"github.com/ledgerd/ledger/chainhash"
+	"github.com/ledgerd/ledger/events"
 	"github.com/ledgerd/ledger/mempool"
 	"github.com/ledgerd/ledger/miner"
 	"github.com/ledgerd/ledger/netproto"
@@ -39,6 +41,19 @@ type Node struct {
 	sync    *syncer
 	metrics *metrics
 
+	// Operator side: the event bus, notification hooks, progress and disk figures.
+	events     *events.Bus
+	blockHook  *events.Hook
+	walletHook *events.Hook
+	progress   progressEstimator
+	disk       *diskUsage
+	ibdDone    atomic.Bool
+	lock       *dirLock
+	stopReq    chan struct{}
+	stopOnce   sync.Once
+	metricsErr <-chan error
+	metricsURL string
+
 	// submitMu serialises block submission so that tip changes reach the
 	// mempool and the miner in the order the chain made them.
 	submitMu sync.Mutex
@@ -56,7 +71,10 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return err
 	}
-	<-ctx.Done()
+	select {
+	case <-ctx.Done():
+	case <-n.stopReq:
+	}
 	n.log.Info("shutting down")
 	return n.stop()
 }
@@ -78,19 +96,23 @@ func start(parent context.Context, cfg Config) (*Node, error) {
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("create data directory: %w", err)
 	}
-	n := &Node{cfg: cfg, params: params, log: cfg.Logger.With("network", params.Name)}
+	n := &Node{cfg: cfg, params: params, log: cfg.Logger.With("network", params.Name),
+		events: &events.Bus{}, stopReq: make(chan struct{}), disk: &diskUsage{dir: cfg.DataDir}}
 	var mineTo [32]byte
 	if cfg.Mine {
 		if mineTo, err = tx.DecodeAddress(params.AddressHRP, cfg.MineTo); err != nil {
 			return nil, fmt.Errorf("--mine-to: %w", err)
 		}
 	}
-	chainDir := filepath.Join(cfg.DataDir, ChainDir)
-	n.chain, err = chain.Open(chainDir, params, chain.Options{Logger: n.log})
-	if errors.Is(err, chain.ErrCorruptStore) {
-		return nil, fmt.Errorf("%w (move %s aside and restart to download the chain again from peers; wallets are not stored there)", err, chainDir)
+	if n.lock, err = lockDataDir(cfg.DataDir); err != nil {
+		return nil, err
 	}
-	if err != nil {
+	if err := n.checkPorts(); err != nil {
+		n.lock.release()
+		return nil, err
+	}
+	if n.chain, err = openChain(cfg.DataDir, params, n.log); err != nil {
+		n.lock.release()
 		return nil, err
 	}
 	n.pool = mempool.New(params, n.chain, mempool.Config{})
@@ -101,8 +123,10 @@ func start(parent context.Context, cfg Config) (*Node, error) {
 	if err := n.startNetwork(ctx); err != nil {
 		cancel()
 		n.chain.Close()
+		n.lock.release()
 		return nil, err
 	}
+	n.startOperator(ctx)
 	if cfg.Mine {
 		threads := cfg.Threads
 		if threads <= 0 {
@@ -119,25 +143,27 @@ func start(parent context.Context, cfg Config) (*Node, error) {
 	}
 	n.wg.Add(1)
 	go func() { defer n.wg.Done(); n.sync.run(ctx) }()
+	if err := n.startMetrics(ctx); err != nil {
+		n.stop()
+		return nil, err
+	}
 	if n.rpcErr, err = n.startRPC(ctx); err != nil {
 		n.stop()
 		return nil, err
 	}
 	tip := n.chain.Tip()
-	n.log.Info("node started", "height", tip.Height, "tip", tip.Hash, "peer_id", n.host.PeerID())
+	n.log.Info("node started", "version", cfg.Version, "height", tip.Height, "tip", tip.Hash, "peer_id", n.host.PeerID(), "datadir", cfg.DataDir)
 	return n, nil
 }
 
 func (n *Node) startNetwork(ctx context.Context) error {
-	listen := n.cfg.P2PListen
-	if len(listen) == 0 {
-		listen = []string{fmt.Sprintf("/ip4/127.0.0.1/tcp/%d", n.params.DefaultP2PPort)}
-	}
+	listen := n.p2pListen()
 	host, err := p2p.New(ctx, p2p.Config{
 		DataDir:     n.cfg.DataDir,
 		ListenAddrs: listen,
 		Network:     n.params.Name,
 		StaticPeers: n.cfg.Peers,
+		Metrics:     n.metrics.reg,
 		MDNS:        n.cfg.MDNS,
 		MaxPeers:    n.cfg.MaxPeers,
 		Logger:      n.log,
@@ -168,8 +194,12 @@ func (n *Node) startNetwork(ctx context.Context) error {
 func (n *Node) stop() error {
 	n.cancel()
 	n.wg.Wait()
+	n.events.Close() // ends event streams, so the RPC can shut down
 	if n.rpcErr != nil {
 		<-n.rpcErr
+	}
+	if n.metricsErr != nil {
+		<-n.metricsErr
 	}
 	os.Remove(filepath.Join(n.cfg.DataDir, InfoFile))
 	var errs []error
@@ -178,6 +208,7 @@ func (n *Node) stop() error {
 	}
 	n.saveMempool()
 	errs = append(errs, n.chain.Close())
+	n.lock.release()
 	n.log.Info("stopped")
 	return errors.Join(errs...)
 }

@@ -23,6 +23,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/protocol"
 	"github.com/libp2p/go-libp2p/p2p/net/connmgr"
 	ma "github.com/multiformats/go-multiaddr"
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // Config sets up a Host.
@@ -52,6 +53,9 @@ type Config struct {
 	Now func() time.Time
 	// Logger receives the host's logs (default slog.Default()).
 	Logger *slog.Logger
+	// Metrics receives libp2p's own Prometheus series; nil turns them off
+	// (they are never registered globally).
+	Metrics prometheus.Registerer
 }
 
 // PeerInfo describes a connected peer.
@@ -81,6 +85,7 @@ type Host struct {
 	topics       map[string]*Topic
 	inflight     map[peer.ID]int
 	closeMDNS    func() error
+	book         *addrBook // nil without a data directory
 }
 
 // New starts a host listening on cfg.ListenAddrs.
@@ -117,6 +122,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		libp2p.ListenAddrStrings(cfg.ListenAddrs...),
 		libp2p.DisableRelay(),
 		libp2p.Ping(false),
+		metricsOption(cfg.Metrics),
 	}
 	if cfg.DataDir != "" {
 		key, err := loadOrCreateIdentity(cfg.DataDir)
@@ -175,6 +181,12 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	if !cfg.NoPEX {
 		h.wg.Add(1)
 		go h.pexLoop()
+	}
+	if cfg.DataDir != "" {
+		if err := h.startAddrBook(); err != nil {
+			h.Close()
+			return nil, err
+		}
 	}
 	return h, nil
 }
@@ -312,6 +324,7 @@ func (h *Host) Disconnect(id peer.ID) { h.h.Network().ClosePeer(id) }
 
 // Close stops the host and everything it runs.
 func (h *Host) Close() error {
+	h.closeAddrBook()
 	h.cancel()
 	if h.closeMDNS != nil {
 		h.closeMDNS()

@@ -56,8 +56,8 @@ func ClientFromFlags(datadir, rpcURL, cookieFile string) (*Client, error) {
 		if rpcURL == "" || cookieFile == "" {
 			return nil, errors.New("--rpc and --rpc-cookie go together; pass both, or --datadir of the node")
 		}
-		if _, err := url.Parse(rpcURL); err != nil {
-			return nil, fmt.Errorf("--rpc %q: %w", rpcURL, err)
+		if u, err := url.Parse(rpcURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return nil, fmt.Errorf("--rpc wants the node's RPC URL such as http://127.0.0.1:19443 (the rpc_url in its node.json), got %q", rpcURL)
 		}
 		password, err := ReadCookie(cookieFile)
 		if err != nil {

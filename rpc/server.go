@@ -11,6 +11,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"syscall"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -31,7 +32,9 @@ type handler struct {
 	cookie  []byte
 	log     *slog.Logger
 	limiter *rate.Limiter
-	mux     *http.ServeMux
+	// now is the limiter's clock (time.Now; tests pin it).
+	now func() time.Time
+	mux *http.ServeMux
 }
 
 // NewHandler returns the RPC's HTTP handler: every request must carry basic
@@ -40,7 +43,7 @@ func NewHandler(b Backend, cookie string, logger *slog.Logger) http.Handler {
 	if logger == nil {
 		logger = slog.Default()
 	}
-	h := &handler{b: b, cookie: []byte(cookie), log: logger, limiter: rate.NewLimiter(RateLimit, RateBurst), mux: http.NewServeMux()}
+	h := &handler{b: b, cookie: []byte(cookie), log: logger, limiter: rate.NewLimiter(RateLimit, RateBurst), now: time.Now, mux: http.NewServeMux()}
 	h.mux.HandleFunc("GET "+PathStatus, h.status)
 	h.mux.HandleFunc("POST "+PathGenerate, h.generate)
 	h.mux.HandleFunc("GET "+PathBlock+"{id}", h.block)
@@ -51,6 +54,7 @@ func NewHandler(b Backend, cookie string, logger *slog.Logger) http.Handler {
 	h.mux.HandleFunc("GET "+PathFeeRate, h.feeRate)
 	h.registerBans()
 	h.mux.Handle("GET "+PathMetrics, b.Metrics())
+	h.registerOps()
 	return h
 }
 
@@ -61,7 +65,7 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeError(w, Errorf(http.StatusUnauthorized, "unauthorized", "missing or wrong rpc cookie: pass --datadir of the node, or --rpc-cookie"))
 		return
 	}
-	if !h.limiter.Allow() {
+	if !h.limiter.AllowN(h.now(), 1) {
 		writeError(w, Errorf(http.StatusTooManyRequests, "rate_limited", "too many requests; slow down"))
 		return
 	}
@@ -80,7 +84,11 @@ func (h *handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) pathExists(path string) bool {
-	for _, p := range []string{PathStatus, PathGenerate, PathPeers, PathSendRaw, PathScan, PathFeeRate, PathMetrics} {
+	paths := []string{PathStatus, PathGenerate, PathPeers, PathSendRaw, PathScan, PathFeeRate, PathMetrics}
+	if _, ok := h.b.(OpsBackend); ok {
+		paths = append(paths, opsPaths...)
+	}
+	for _, p := range paths {
 		if path == p {
 			return true
 		}
@@ -194,16 +202,34 @@ func (h *handler) feeRate(w http.ResponseWriter, r *http.Request) {
 // returns the listener (whose address has the real port when addr asked for
 // port 0) and a channel that yields once the server has stopped.
 func Serve(ctx context.Context, addr string, allowRemote bool, h http.Handler) (net.Listener, <-chan error, error) {
-	host, _, err := net.SplitHostPort(addr)
+	return ServeOn(ctx, Listen{Addr: addr, AllowRemote: allowRemote, What: "rpc", AllowFlag: "--rpc-allow-remote", AddrFlag: "--rpc HOST:PORT"}, h)
+}
+
+// Listen says where ServeOn listens and how its errors name the flags.
+type Listen struct {
+	Addr        string
+	AllowRemote bool
+	// What names the listener in errors ("rpc", "metrics").
+	What string
+	// AllowFlag and AddrFlag are the flags that allow a remote address and set the address.
+	AllowFlag, AddrFlag string
+}
+
+// ServeOn is Serve for any HTTP listener of the node.
+func ServeOn(ctx context.Context, l Listen, h http.Handler) (net.Listener, <-chan error, error) {
+	host, _, err := net.SplitHostPort(l.Addr)
 	if err != nil {
-		return nil, nil, fmt.Errorf("rpc address %q: want host:port: %w", addr, err)
+		return nil, nil, fmt.Errorf("%s address %q: want host:port: %w", l.What, l.Addr, err)
 	}
-	if !allowRemote && !isLoopback(host) {
-		return nil, nil, fmt.Errorf("rpc address %q is not loopback; the RPC listens on loopback only unless remote access is allowed explicitly", addr)
+	if !l.AllowRemote && !isLoopback(host) {
+		return nil, nil, fmt.Errorf("%s address %q is not loopback; it listens on loopback only: pass %s to listen there", l.What, l.Addr, l.AllowFlag)
 	}
-	ln, err := net.Listen("tcp", addr)
+	ln, err := net.Listen("tcp", l.Addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return nil, nil, fmt.Errorf("%s address %s is already in use (another node running?); pass %s with a free port, or port 0 to pick one", l.What, l.Addr, l.AddrFlag)
+	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("rpc listen on %s: %w", addr, err)
+		return nil, nil, fmt.Errorf("%s listen on %s: %w", l.What, l.Addr, err)
 	}
 	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
 	done := make(chan error, 1)

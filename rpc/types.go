@@ -44,6 +44,24 @@ type StatusResult struct {
 	Syncing           bool      `json:"syncing"`
 	// SyncProgress describes an initial sync in progress.
 	SyncProgress *SyncProgress `json:"sync_progress,omitempty"`
+
+	// Difficulty is the next block's difficulty in leading zero bits.
+	Difficulty float64 `json:"difficulty"`
+	// Headers is the height of the best chain peers have shown; Blocks the verified height.
+	Headers uint64 `json:"headers"`
+	Blocks  uint64 `json:"blocks"`
+	// VerificationProgress is the share of the best known chain work verified (0-1).
+	VerificationProgress float64 `json:"verification_progress"`
+	// ETASeconds estimates the time to catch up by the recent chain-work rate (0 when synced or unknown).
+	ETASeconds float64 `json:"eta_seconds"`
+	// InitialBlockDownload is true until the node first caught up with a recent tip.
+	InitialBlockDownload bool `json:"initial_block_download"`
+	// SizeOnDisk is the data directory's size in bytes.
+	SizeOnDisk int64 `json:"size_on_disk"`
+	// MempoolBytes is the encoded size of the mempool's transactions.
+	MempoolBytes int `json:"mempool_bytes"`
+	// Version is the node's version and commit.
+	Version string `json:"version"`
 }
 
 // SyncProgress reports how far an initial block download has come.

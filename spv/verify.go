@@ -52,6 +52,9 @@ func (c *Client) Verify(ctx context.Context, peers []string, txid chainhash.Hash
 			break
 		}
 	}
+	if !v.Verified && v.Block.IsZero() && s.pendingAtPeer(ctx, txid) {
+		v.Reason = ReasonPending
+	}
 	v.Dropped = s.dropped
 	return v, nil
 }

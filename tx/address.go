@@ -40,7 +40,7 @@ func DecodeAddress(hrp, s string) ([32]byte, error) {
 	var pub [32]byte
 	gotHRP, data, version, err := bech32.DecodeGeneric(s)
 	if err != nil {
-		return pub, fmt.Errorf("%w %q: %v", ErrInvalidAddress, s, err)
+		return pub, fmt.Errorf("%w %q: %s", ErrInvalidAddress, s, decodeProblem(err))
 	}
 	if gotHRP != strings.ToLower(hrp) {
 		return pub, fmt.Errorf("%w: %q is for network prefix %q, this network uses %q", ErrWrongNetwork, s, gotHRP, hrp)
@@ -57,4 +57,15 @@ func DecodeAddress(hrp, s string) ([32]byte, error) {
 	}
 	copy(pub[:], key)
 	return pub, nil
+}
+
+// decodeProblem describes a bech32 decoding failure without ever repeating
+// the checksum the address should have had: printing it would let a mistyped
+// address be "fixed" by pasting the checksum back, sending to the typo.
+func decodeProblem(err error) string {
+	var checksum bech32.ErrInvalidChecksum
+	if errors.As(err, &checksum) {
+		return "checksum does not match: a character is mistyped, missing or swapped; copy the address again"
+	}
+	return err.Error()
 }

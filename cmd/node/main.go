@@ -1,8 +1,11 @@
 // Command node runs a full node of the ledger and talks to a running one.
 //
-//	node run --datadir DIR [--network regtest|testnet] [--mine --mine-to ADDR]
-//	node status|generate|block|tx|peers|send-raw --datadir DIR
-//	node peers ban|unban|banned --datadir DIR
+//	node run [--network regtest|testnet] [--datadir DIR] [--mine --mine-to ADDR]
+//	node status|generate|block|tx|peers|send-raw|mempool|events|stop [--network N | --datadir DIR]
+//	node peers ban|unban|banned|add|remove [--network N | --datadir DIR]
+//
+// Without --datadir, the data directory is ~/.ledger/<network> ($LEDGER_HOME
+// moves ~/.ledger), so a node and its clients find each other by network alone.
 package main
 
 import (
@@ -11,13 +14,16 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"strconv"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
 	"github.com/ledgerd/ledger/chaincfg"
 	"github.com/ledgerd/ledger/internal/cli"
+	"github.com/ledgerd/ledger/internal/version"
 	"github.com/ledgerd/ledger/node"
 	"github.com/ledgerd/ledger/p2p"
 	"github.com/ledgerd/ledger/rpc"
@@ -34,21 +40,33 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // clientFlags are the flags that say which running node a client command talks to.
 type clientFlags struct {
-	datadir, rpcURL, cookie string
+	datadir, network, rpcURL, cookie string
 }
 
 func (f *clientFlags) register(cmd *cobra.Command) {
-	cmd.Flags().StringVar(&f.datadir, "datadir", "", "data directory of the running node")
-	cmd.Flags().StringVar(&f.rpcURL, "rpc", "", "RPC URL of the node (with --rpc-cookie)")
+	cmd.Flags().StringVar(&f.datadir, "datadir", "", "data directory of the running node (default ~/.ledger/<network>)")
+	cmd.Flags().StringVar(&f.network, "network", "testnet", "network of the node, which picks the default data directory")
+	cmd.Flags().StringVar(&f.rpcURL, "rpc", "", "RPC URL of the node, e.g. http://127.0.0.1:19443 (with --rpc-cookie)")
 	cmd.Flags().StringVar(&f.cookie, "rpc-cookie", "", "RPC cookie file of the node (with --rpc)")
 }
 
 func (f *clientFlags) client() (*rpc.Client, error) {
-	return rpc.ClientFromFlags(f.datadir, f.rpcURL, f.cookie)
+	if f.rpcURL != "" || f.cookie != "" {
+		return rpc.ClientFromFlags("", f.rpcURL, f.cookie)
+	}
+	if _, err := chaincfg.ByName(f.network); err != nil {
+		return nil, cli.Usagef("--network: %v", err)
+	}
+	dir, err := cli.DataDirOr(f.datadir, f.network)
+	if err != nil {
+		return nil, err
+	}
+	return rpc.ClientFromFlags(dir, "", "")
 }
 
 func rootCommand(stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{Use: "node", Short: "A proof-of-work ledger full node"}
+	cli.SetVersion(root, "node")
 	root.AddCommand(runCommand(stderr))
 	root.AddCommand(clientCommand("status", "Show the node's chain, peers, mempool and mining state", cobra.NoArgs,
 		func(ctx context.Context, c *rpc.Client, args []string) (any, error) { return c.Status(ctx) }))
@@ -82,6 +100,7 @@ func rootCommand(stdout, stderr io.Writer) *cobra.Command {
 		func(ctx context.Context, c *rpc.Client, args []string) (any, error) {
 			return c.SendRaw(ctx, rpc.SendRawRequest{Hex: args[0]})
 		}))
+	addOperatorCommands(root, stdout)
 	return root
 }
 
@@ -100,11 +119,7 @@ func clientCommand(use, short string, args cobra.PositionalArgs, action clientAc
 
 func clientRun(cmd *cobra.Command, action clientAction) func(*cobra.Command, []string) error {
 	return func(c *cobra.Command, args []string) error {
-		f := &clientFlags{}
-		f.datadir, _ = cmd.Flags().GetString("datadir")
-		f.rpcURL, _ = cmd.Flags().GetString("rpc")
-		f.cookie, _ = cmd.Flags().GetString("rpc-cookie")
-		client, err := f.client()
+		client, err := clientOf(cmd)
 		if err != nil {
 			return err
 		}
@@ -118,26 +133,28 @@ func clientRun(cmd *cobra.Command, action clientAction) func(*cobra.Command, []s
 
 func runCommand(stderr io.Writer) *cobra.Command {
 	var cfg node.Config
-	var logLevel, logFormat string
+	var logs logFlags
 	cmd := &cobra.Command{
 		Use:   "run",
-		Short: "Run a full node until SIGINT or SIGTERM",
-		Args:  cli.Args(cobra.NoArgs),
+		Short: "Run a full node until SIGINT, SIGTERM or `node stop`",
+		Long: `Run a full node until SIGINT, SIGTERM or ` + "`node stop`" + `.
+
+The data directory defaults to ~/.ledger/<network> ($LEDGER_HOME moves ~/.ledger).
+An optional <datadir>/ledger.conf (TOML) sets defaults for these flags, keys
+named like the long flags: mine = true, mine-to = "lrt1...", peer = ["/ip4/..."].
+Flags on the command line override it.`,
+		Args: cli.Args(cobra.NoArgs),
 		RunE: func(c *cobra.Command, _ []string) error {
-			if cfg.DataDir == "" {
-				return cli.Usagef("--datadir DIR is required")
+			if err := resolveRunConfig(c, &cfg); err != nil {
+				return err
 			}
-			if _, err := chaincfg.ByName(cfg.Network); err != nil {
-				return cli.Usagef("--network: %v", err)
-			}
-			if cfg.Mine && cfg.MineTo == "" {
-				return cli.Usagef("--mine needs --mine-to ADDR")
-			}
-			logger, err := newLogger(stderr, logLevel, logFormat)
+			logger, closeLog, err := logs.open(stderr)
 			if err != nil {
-				return cli.Usagef("%v", err)
+				return err
 			}
+			defer closeLog()
 			cfg.Logger = logger
+			cfg.Version = version.String()
 			slog.SetDefault(logger)
 			ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 			defer stop()
@@ -145,35 +162,61 @@ func runCommand(stderr io.Writer) *cobra.Command {
 		},
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&cfg.DataDir, "datadir", "", "data directory (chain, identity, node.json, rpc.cookie)")
+	fl.StringVar(&cfg.DataDir, "datadir", "", "data directory (chain, identity, node.json, rpc.cookie; default ~/.ledger/<network>)")
 	fl.StringVar(&cfg.Network, "network", "testnet", "network: regtest or testnet")
 	fl.StringArrayVar(&cfg.P2PListen, "p2p", nil, "p2p listen multiaddr (repeatable; default 127.0.0.1 on the network's port)")
 	fl.StringVar(&cfg.RPCListen, "rpc", "", "RPC listen host:port (default 127.0.0.1 on the network's port; port 0 picks one)")
 	fl.BoolVar(&cfg.RPCAllowRemote, "rpc-allow-remote", false, "allow a non-loopback RPC address")
 	fl.StringArrayVar(&cfg.Peers, "peer", nil, "peer multiaddr ending in /p2p/ID to stay connected to (repeatable)")
 	fl.BoolVar(&cfg.MDNS, "mdns", false, "discover peers on the local network with mDNS")
-	fl.IntVar(&cfg.MaxPeers, "max-peers", 64, "maximum number of connections")
+	fl.IntVar(&cfg.MaxPeers, "max-peers", 64, "maximum number of connections (at least 1)")
 	fl.IntVar(&cfg.MaxPeersPerIP, "max-peers-per-ip", p2p.DefaultMaxPeersPerIP,
 		"maximum connections from or to one IP address; loopback is exempt (-1: no limit)")
 	fl.BoolVar(&cfg.Mine, "mine", false, "mine blocks")
 	fl.StringVar(&cfg.MineTo, "mine-to", "", "address the mined rewards pay to")
-	fl.IntVar(&cfg.Threads, "threads", 0, "mining threads (default: one per CPU)")
-	fl.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn or error")
-	fl.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	fl.IntVar(&cfg.Threads, "threads", 0, "mining threads (default 0: one per CPU)")
+	fl.StringVar(&cfg.MetricsListen, "metrics", "", "serve Prometheus metrics without the cookie on host:port (e.g. 127.0.0.1:19480)")
+	fl.BoolVar(&cfg.MetricsAllowRemote, "metrics-allow-remote", false, "allow a non-loopback --metrics address")
+	fl.StringVar(&cfg.BlockNotify, "blocknotify", "", "run this shell command for every new main-chain block; %s is replaced by its hash")
+	fl.StringVar(&cfg.WalletNotify, "walletnotify", "", "run this shell command for every transaction accepted to the mempool or confirmed; %s is replaced by its txid")
+	fl.DurationVar(&cfg.StatusInterval, "status-interval", time.Minute, "how often to log a status line (0 turns it off)")
+	logs.register(fl)
 	return cmd
 }
 
-func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(level)); err != nil {
-		return nil, err
+// resolveRunConfig fills in the default data directory, applies its
+// ledger.conf under the command-line flags, and checks the values.
+func resolveRunConfig(c *cobra.Command, cfg *node.Config) error {
+	fl := c.Flags()
+	if _, err := chaincfg.ByName(cfg.Network); err != nil {
+		return cli.Usagef("--network: %v", err)
 	}
-	opts := &slog.HandlerOptions{Level: lv}
-	switch format {
-	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	defaulted := cfg.DataDir == ""
+	dir, err := cli.DataDirOr(cfg.DataDir, cfg.Network)
+	if err != nil {
+		return err
 	}
-	return nil, cli.Usagef("--log-format must be text or json, got %q", format)
+	cfg.DataDir = dir
+	network := cfg.Network
+	if _, err := cli.ApplyConfig(fl, filepath.Join(dir, cli.ConfigFile)); err != nil {
+		return cli.Usagef("%v", err)
+	}
+	if defaulted && cfg.Network != network {
+		return cli.Usagef("%s says network = %q, but it is the default data directory of %s; remove the key or pass --datadir",
+			filepath.Join(dir, cli.ConfigFile), cfg.Network, network)
+	}
+	if _, err := chaincfg.ByName(cfg.Network); err != nil {
+		return cli.Usagef("network: %v", err)
+	}
+	switch {
+	case cfg.Mine && cfg.MineTo == "":
+		return cli.Usagef("--mine needs --mine-to ADDR")
+	case cfg.Threads < 0:
+		return cli.Usagef("--threads must be 0 (one per CPU) or a positive number of threads, got %d", cfg.Threads)
+	case cfg.MaxPeers < 1:
+		return cli.Usagef("--max-peers must be at least 1, got %d", cfg.MaxPeers)
+	case cfg.StatusInterval < 0:
+		return cli.Usagef("--status-interval must not be negative, got %s", cfg.StatusInterval)
+	}
+	return nil
 }

@@ -7,6 +7,9 @@ import (
 )
 
 func TestExitCodesAndErrorLines(t *testing.T) {
+	// Commands without --datadir use the default data directory under HOME.
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("LEDGER_HOME", "")
 	for _, tc := range []struct {
 		args []string
 		code int
@@ -16,10 +19,14 @@ func TestExitCodesAndErrorLines(t *testing.T) {
 		{[]string{"generate", "5"}, 2, "--to ADDR is required"},
 		{[]string{"--bogus"}, 2, "unknown flag"},
 		{[]string{"tx"}, 2, "accepts 1 arg"},
-		{[]string{"run"}, 2, "--datadir DIR is required"},
+		{[]string{"run", "--threads", "-3"}, 2, "--threads must be 0"},
+		{[]string{"run", "--max-peers", "-1"}, 2, "--max-peers must be at least 1"},
+		{[]string{"run", "--log-level", "verbose"}, 2, "use debug, info, warn or error"},
 		{[]string{"run", "--datadir", "/tmp/x", "--network", "mainnet"}, 2, "unknown network"},
 		{[]string{"run", "--datadir", "/tmp/x", "--mine"}, 2, "--mine needs --mine-to"},
-		{[]string{"status"}, 1, "--datadir DIR of a running node"},
+		{[]string{"status"}, 1, "no running node found"},
+		{[]string{"status", "--network", "regtest"}, 1, ".ledger/regtest"},
+		{[]string{"status", "--rpc", "127.0.0.1:19443", "--rpc-cookie", "/x"}, 1, "--rpc wants the node's RPC URL such as http://"},
 		{[]string{"status", "--datadir", t.TempDir()}, 1, "no running node found"},
 		{[]string{"status", "--rpc", "http://127.0.0.1:1"}, 1, "--rpc and --rpc-cookie go together"},
 	} {

@@ -45,11 +45,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(s
 }
 
 func (e *env) root() *cobra.Command {
-	root := &cobra.Command{Use: "wallet", Short: "Wallet of the proof-of-work ledger"}
+	root := &cobra.Command{Use: "wallet", Short: "Wallet of the proof-of-work ledger", PersistentPreRunE: checkGlobalFlags}
+	cli.SetVersion(root, "wallet")
 	pf := root.PersistentFlags()
 	pf.StringVar(&e.walletPath, "wallet", "", "wallet file (default: <user config dir>/ledger/wallet-<network>.dat)")
 	pf.StringVar(&e.network, "network", "testnet", "network: regtest or testnet")
-	pf.StringVar(&e.nodeDir, "node", "", "data directory of a running full node")
+	pf.StringVar(&e.nodeDir, "node", "", "data directory of a running full node (default ~/.ledger/<network>)")
 	pf.StringVar(&e.rpcURL, "rpc", "", "RPC URL of a full node (with --rpc-cookie)")
 	pf.StringVar(&e.cookie, "rpc-cookie", "", "RPC cookie file of the node (with --rpc)")
 	pf.StringVar(&e.logLevel, "log-level", "error", "SPV log level on stderr: debug, info, warn, error (dropped peers are also listed in the output's dropped_peers)")
@@ -120,7 +121,7 @@ func (e *env) open() (*wallet.Wallet, *chaincfg.Params, error) {
 	return w, p, err
 }
 
-func (e *env) node() (*rpc.Client, error) { return rpc.ClientFromFlags(e.nodeDir, e.rpcURL, e.cookie) }
+func (e *env) node() (*rpc.Client, error) { return e.nodeClient() }
 
 func (e *env) print(v any) error { return cli.PrintJSON(e.stdout, v) }
 
@@ -199,7 +200,7 @@ func (e *env) restoreCmd() *cobra.Command {
 				mnemonic = strings.TrimSpace(line)
 			}
 			if err := keystore.ValidateMnemonic(mnemonic); err != nil {
-				return fmt.Errorf("%v: check the words and their order", err)
+				return mnemonicError(mnemonic)
 			}
 			node, err := e.checkedNode(c.Context())
 			if err != nil {
@@ -288,8 +289,8 @@ func (e *env) spvClient() (*spv.Client, *chaincfg.Params, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	var lv slog.Level
-	if err := lv.UnmarshalText([]byte(e.logLevel)); err != nil {
+	lv, err := cli.ParseLevel(e.logLevel)
+	if err != nil {
 		return nil, nil, cli.Usagef("--log-level: %v", err)
 	}
 	logger := slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: lv}))

@@ -4,7 +4,7 @@
 #
 #   scripts/testnet.sh start [N]   start N nodes (default 3)
 #   scripts/testnet.sh status      height, tip, peers and mempool of every node
-#   scripts/testnet.sh logs [I]    follow the log of node I (default all)
+#   scripts/testnet.sh logs [I]    follow the log of node I (default all) until Ctrl-C
 #   scripts/testnet.sh stop        stop every node (SIGTERM, clean shutdown)
 #   scripts/testnet.sh wipe        stop and delete all data
 #
@@ -71,7 +71,7 @@ Next:
   bin/wallet --network testnet --wallet $dir/alice.wallet --node $dir/node1 balance
   bin/wallet --network testnet --wallet $dir/bob.wallet create
   bin/wallet --network testnet --wallet $dir/bob.wallet address
-  bin/wallet --network testnet --wallet $dir/alice.wallet --node $dir/node1 send --to ADDR --amount 1.5
+  bin/wallet --network testnet --wallet $dir/alice.wallet --node $dir/node1 send --to ADDR --amount 1.5   # prints the TXID
   bin/wallet --network testnet --wallet $dir/bob.wallet spv verify --txid TXID --peer $(first_addr "$dir/node2")
 Wallet passphrase for these: \$WALLET_PASSPHRASE (default "testnet").
 TXT

@@ -1,0 +1,67 @@
+package p2p
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+func TestAddedPeerSurvivesRestartUntilRemoved(t *testing.T) {
+	dirA := t.TempDir()
+	b := newHost(t, t.TempDir())
+	a := newHost(t, dirA)
+	ctx := context.Background()
+	id, ok, err := a.AddPeer(ctx, b.Addrs()[0])
+	if err != nil || !ok || id != b.PeerID() || !a.InAddrBook(id) {
+		t.Fatalf("add peer: id %s connected %v err %v in book %v", id, ok, err, a.InAddrBook(id))
+	}
+	if _, _, err := a.AddPeer(ctx, "/ip4/127.0.0.1/tcp/1"); err == nil {
+		t.Fatal("added an address without /p2p/ID")
+	}
+	a.Close()
+
+	// Restarted on the same data directory, it finds b again by itself.
+	a2 := newHost(t, dirA)
+	waitUntil(t, "the restarted host to reconnect to the added peer", func() bool { return connected(a2, b) })
+	if _, saved, err := a2.RemovePeer(b.PeerID().String()); err != nil || !saved {
+		t.Fatalf("remove: saved %v err %v", saved, err)
+	}
+	waitUntil(t, "the removed peer to be disconnected", func() bool { return !connected(a2, b) })
+	if _, _, err := a2.RemovePeer("not-a-peer"); err == nil {
+		t.Fatal("removing garbage succeeded")
+	}
+	a2.Close()
+	a3 := newHost(t, dirA)
+	if a3.InAddrBook(b.PeerID()) {
+		t.Fatal("a removed peer came back from the address book")
+	}
+}
+
+func TestKnownPeersAreRedialledAfterRestart(t *testing.T) {
+	dirA := t.TempDir()
+	b := newHost(t, t.TempDir())
+	a := newHostWith(t, Config{DataDir: dirA, NoPEX: true})
+	if err := a.Connect(context.Background(), b.Addrs()[0]); err != nil {
+		t.Fatal(err)
+	}
+	waitUntil(t, "connection", func() bool { return connected(a, b) })
+	a.Close() // records connected peers in peers.json
+	a2 := newHostWith(t, Config{DataDir: dirA, NoPEX: true})
+	waitUntil(t, "the restarted host to dial the peer it knew", func() bool { return connected(a2, b) })
+}
+
+func TestDamagedAddressBookIsSetAside(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, AddrBookFile)
+	if err := os.WriteFile(path, []byte("{not json"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	book, err := loadAddrBook(dir)
+	if err != nil || len(book.entries) != 0 {
+		t.Fatalf("damaged book: %v, %d entries", err, len(book.entries))
+	}
+	if data, err := os.ReadFile(path + ".bad"); err != nil || string(data) != "{not json" {
+		t.Fatalf("damaged book not kept aside: %q %v", data, err)
+	}
+}

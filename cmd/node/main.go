@@ -54,10 +54,7 @@ func (f *clientFlags) client() (*rpc.Client, error) {
 	if f.rpcURL != "" || f.cookie != "" {
 		return rpc.ClientFromFlags("", f.rpcURL, f.cookie)
 	}
-	if _, err := chaincfg.ByName(f.network); err != nil {
-		return nil, cli.Usagef("--network: %v", err)
-	}
-	dir, err := cli.DataDirOr(f.datadir, f.network)
+	dir, err := cli.ResolveDataDir(f.datadir, f.network)
 	if err != nil {
 		return nil, err
 	}

@@ -12,7 +12,6 @@ import (
 	"github.com/tyler-smith/go-bip39"
 	"github.com/tyler-smith/go-bip39/wordlists"
 
-	"github.com/ledgerd/ledger/chaincfg"
 	"github.com/ledgerd/ledger/internal/cli"
 	"github.com/ledgerd/ledger/rpc"
 )
@@ -35,10 +34,7 @@ func (e *env) nodeClient() (*rpc.Client, error) {
 	if e.rpcURL != "" || e.cookie != "" {
 		return rpc.ClientFromFlags("", e.rpcURL, e.cookie)
 	}
-	if _, err := chaincfg.ByName(e.network); err != nil {
-		return nil, cli.Usagef("--network: %v", err)
-	}
-	dir, err := cli.DataDirOr(e.nodeDir, e.network)
+	dir, err := cli.ResolveDataDir(e.nodeDir, e.network)
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+
+	"github.com/ledgerd/ledger/chaincfg"
 )
 
 // HomeEnv names the environment variable that moves the base directory of
@@ -34,4 +36,13 @@ func DataDirOr(dir, network string) (string, error) {
 		return dir, nil
 	}
 	return DefaultDataDir(network)
+}
+
+// ResolveDataDir checks the network name and returns dir, or the network's
+// default data directory when dir is empty.
+func ResolveDataDir(dir, network string) (string, error) {
+	if _, err := chaincfg.ByName(network); err != nil {
+		return "", Usagef("--network: %v", err)
+	}
+	return DataDirOr(dir, network)
 }

@@ -120,6 +120,8 @@ func serveEvents(w http.ResponseWriter, r *http.Request, ops OpsBackend) {
 		return
 	}
 	defer sub.Close()
+	// A stream lives longer than any request: lift the server's read deadline for it.
+	http.NewResponseController(w).SetReadDeadline(time.Time{})
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)

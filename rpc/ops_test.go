@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -119,5 +120,44 @@ func TestEventStream(t *testing.T) {
 		}
 	case <-ctx.Done():
 		t.Fatal("stream did not end when the bus closed")
+	}
+}
+
+// TestEventStreamOutlivesReadTimeout: a stream stays open and delivers past
+// the server's read timeout.
+func TestEventStreamOutlivesReadTimeout(t *testing.T) {
+	b := &opsBackend{bus: &events.Bus{}, stopped: make(chan struct{})}
+	srv := httptest.NewUnstartedServer(NewHandler(b, "secret", quiet))
+	const readTimeout = 100 * time.Millisecond
+	srv.Config.ReadTimeout = readTimeout
+	srv.Start()
+	t.Cleanup(srv.Close)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	got := make(chan string, 1)
+	go NewClient(srv.URL, "secret").Events(ctx, func(raw json.RawMessage) error {
+		got <- string(raw)
+		return nil
+	})
+	for b.bus.Subscribers() == 0 {
+		select {
+		case <-ctx.Done():
+			t.Fatal("the stream never subscribed")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	// Let the read deadline pass (the condition under test is time itself).
+	<-time.After(3 * readTimeout)
+	if b.bus.Subscribers() != 1 {
+		t.Fatal("the stream ended at the server's read timeout")
+	}
+	b.bus.Publish(events.Event{Type: events.TypeBlock, Height: 9})
+	select {
+	case raw := <-got:
+		if !strings.Contains(raw, `"height":9`) {
+			t.Fatalf("event %s", raw)
+		}
+	case <-ctx.Done():
+		t.Fatal("no event after the read timeout passed")
 	}
 }

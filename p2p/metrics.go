@@ -15,17 +15,5 @@ func metricsOption(reg prometheus.Registerer) libp2p.Option {
 	return libp2p.PrometheusRegisterer(reg)
 }
 
-// BannedCount returns how many peers are banned now.
-func (h *Host) BannedCount() int {
-	g := h.gater
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	now := g.now()
-	n := 0
-	for _, until := range g.banned {
-		if now.Before(until) {
-			n++
-		}
-	}
-	return n
-}
+// BannedCount returns how many bans (peer IDs, addresses and subnets) are in force.
+func (h *Host) BannedCount() int { return len(h.Banned()) }

@@ -239,3 +239,27 @@ func TestConfigAndNetworkErrors(t *testing.T) {
 		t.Fatalf("node --version: exit %d %q", code, out)
 	}
 }
+
+// TestPeersAddRemoveAtRunTime adds a peer to a running node, which finds it
+// again after a restart, then removes it.
+func TestPeersAddRemoveAtRunTime(t *testing.T) {
+	n1 := startNode(t, "n1")
+	n2 := startNode(t, "n2")
+	out, errOut, code := runCLI(t, nil, "node", "peers", "add", n2.addr(), "--datadir", n1.dir)
+	if code != 0 || !strings.Contains(out, `"connected": true`) || !strings.Contains(out, `"saved": true`) {
+		t.Fatalf("peers add: exit %d %s%s", code, out, errOut)
+	}
+	id := peerIDOf(t, n2.addr())
+	eventually(t, 10*time.Second, "n1 connected to n2", func() bool { return n1.connectedTo(id) })
+	n1.stop()
+	n1.restart()
+	eventually(t, 30*time.Second, "restarted n1 to reconnect to n2 from its address book", func() bool { return n1.connectedTo(id) })
+	out, errOut, code = runCLI(t, nil, "node", "peers", "remove", id.String(), "--datadir", n1.dir)
+	if code != 0 || !strings.Contains(out, `"saved": false`) {
+		t.Fatalf("peers remove: exit %d %s%s", code, out, errOut)
+	}
+	eventually(t, 10*time.Second, "n1 to drop n2", func() bool { return !n1.connectedTo(id) && !n2.connectedTo(peerIDOf(t, n1.addr())) })
+	if _, errOut, code := runCLI(t, nil, "node", "peers", "add", "/ip4/127.0.0.1/tcp/1", "--datadir", n1.dir); code != 1 || !strings.Contains(errOut, "/p2p/") {
+		t.Fatalf("adding an address without a peer ID: exit %d %q", code, errOut)
+	}
+}

@@ -7,6 +7,8 @@ import (
 )
 
 func TestBanCommandUsageErrors(t *testing.T) {
+	t.Setenv("HOME", t.TempDir())
+	t.Setenv("LEDGER_HOME", "")
 	for _, tc := range []struct {
 		args []string
 		code int
@@ -22,7 +24,7 @@ func TestBanCommandUsageErrors(t *testing.T) {
 		{[]string{"peers", "banned", "extra"}, 2, "unknown command"},
 		{[]string{"peers", "bogus"}, 2, "unknown command"},
 		{[]string{"peers", "ban", "203.0.113.7", "--datadir", t.TempDir()}, 1, "no running node found"},
-		{[]string{"peers", "banned"}, 1, "--datadir DIR of a running node"},
+		{[]string{"peers", "banned"}, 1, "start one with `node run --network testnet`, or pass --datadir DIR"},
 	} {
 		var out, errb bytes.Buffer
 		code := run(tc.args, &out, &errb)

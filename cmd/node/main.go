@@ -51,14 +51,7 @@ func (f *clientFlags) register(cmd *cobra.Command) {
 }
 
 func (f *clientFlags) client() (*rpc.Client, error) {
-	if f.rpcURL != "" || f.cookie != "" {
-		return rpc.ClientFromFlags("", f.rpcURL, f.cookie)
-	}
-	dir, err := cli.ResolveDataDir(f.datadir, f.network)
-	if err != nil {
-		return nil, err
-	}
-	return rpc.ClientFromFlags(dir, "", "")
+	return cli.NodeClient(f.datadir, f.network, f.rpcURL, f.cookie, "--datadir")
 }
 
 func rootCommand(stdout, stderr io.Writer) *cobra.Command {

@@ -3,8 +3,6 @@ package main
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 
@@ -31,21 +29,7 @@ func checkGlobalFlags(c *cobra.Command, _ []string) error {
 // node whose data directory is --node (default: the network's default data
 // directory, where `node run --network N` keeps it).
 func (e *env) nodeClient() (*rpc.Client, error) {
-	if e.rpcURL != "" || e.cookie != "" {
-		return rpc.ClientFromFlags("", e.rpcURL, e.cookie)
-	}
-	dir, err := cli.ResolveDataDir(e.nodeDir, e.network)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := os.Stat(filepath.Join(dir, "node.json")); errors.Is(err, os.ErrNotExist) {
-		how := fmt.Sprintf("start one with `node run --network %s`, or pass --node DIR (a running node's data directory) or --rpc URL --rpc-cookie FILE", e.network)
-		if e.nodeDir != "" {
-			how = fmt.Sprintf("start it with `node run --datadir %s`, or pass --node DIR of a running node", dir)
-		}
-		return nil, fmt.Errorf("no running node found in %s: %s", dir, how)
-	}
-	return rpc.ClientFromDatadir(dir)
+	return cli.NodeClient(e.nodeDir, e.network, e.rpcURL, e.cookie, "--node")
 }
 
 // mnemonicError explains why a mnemonic is not valid in words a user can act on.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/opt"
@@ -40,9 +41,10 @@ type writeCache struct {
 	limit int
 
 	mu       sync.RWMutex
-	active   *cacheLayer // receives writes
-	flushing *cacheLayer // being written to leveldb; nil when no flush is pending
-	err      error       // the first failed flush; sticky
+	active   *cacheLayer      // receives writes
+	flushing *cacheLayer      // being written to leveldb; nil when no flush is pending
+	err      error            // the first failed flush; sticky
+	deferred []*leveldb.Batch // write-throughs held in active while a flush ran, in order
 
 	wg sync.WaitGroup // the background flush
 }
@@ -173,29 +175,51 @@ func (w *writeCache) apply(batch *leveldb.Batch) error {
 	return nil
 }
 
-// writeThrough writes batch to leveldb now, for data that must be durable
-// before anything refers to it (block bodies, validity flags). Keys that
+// writeThrough writes batch to leveldb now, for data that should be stored
+// before anything refers to it (block bodies, validity flags). It does not
+// wait for fsync: leveldb's log is written in order, so the synced flush that
+// stores a tip referring to a block makes the block's earlier write durable
+// too, and a block lost with the operating system is fetched again. Keys that
 // also have a pending write get the new value in the cache too, so a later
 // flush does not bring an older value back.
+//
+// While a flush is under way leveldb takes no other write, so rather than
+// wait, the batch joins the cache (deferred), and the flush writes it, in
+// order, when it has stored its layer: a crash before then loses it together
+// with everything that refers to it, and the chain reopens consistent.
 func (w *writeCache) writeThrough(batch *leveldb.Batch) error {
-	if err := w.db.Write(batch, w.wo); err != nil {
-		return err
+	w.mu.Lock()
+	if w.flushing != nil {
+		defer w.mu.Unlock()
+		w.deferred = append(w.deferred, batch)
+		return batch.Replay(coherent{w: w, all: true})
+	}
+	deferred := w.deferred
+	w.deferred = nil
+	w.mu.Unlock()
+	for _, b := range append(deferred, batch) {
+		if err := w.db.Write(b, &opt.WriteOptions{Sync: false}); err != nil {
+			return err
+		}
 	}
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return batch.Replay(coherent{w})
+	return batch.Replay(coherent{w: w})
 }
 
-// coherent replays a written-through batch into the active layer for the
-// keys the cache holds.
-type coherent struct{ w *writeCache }
+// coherent replays a written-through batch into the active layer: every key
+// when the batch is deferred (all), else the keys the cache holds.
+type coherent struct {
+	w   *writeCache
+	all bool
+}
 
 func (c coherent) held(k []byte) bool {
 	_, ok := c.w.active.entries[string(k)]
-	return ok || c.w.inFlushing(k)
+	return c.all || ok || c.w.inFlushing(k)
 }
 
-// Put and Delete store the written value, which leveldb now holds: not fresh.
+// Put and Delete store the written value, which leveldb may hold: not fresh.
 func (c coherent) Put(k, v []byte) {
 	if c.held(k) {
 		c.w.active.set(k, cacheEntry{value: v})
@@ -225,11 +249,17 @@ func (w *writeCache) startFlush() error {
 	}
 	layer := w.active
 	w.flushing, w.active = layer, newCacheLayer()
+	w.deferred = nil // the layer holds them
 	w.mu.Unlock()
 	w.wg.Add(1)
 	go func() {
 		defer w.wg.Done()
-		err := w.db.Write(layer.batch(), w.wo)
+		start := time.Now()
+		err := w.store(layer)
+		flushNanos.Add(int64(time.Since(start)))
+		if err == nil {
+			err = w.writeDeferred()
+		}
 		w.mu.Lock()
 		defer w.mu.Unlock()
 		if err != nil {
@@ -242,6 +272,25 @@ func (w *writeCache) startFlush() error {
 	return nil
 }
 
+// writeDeferred writes the write-throughs deferred while the flush ran, in
+// order, until none is left; new ones keep being deferred meanwhile.
+func (w *writeCache) writeDeferred() error {
+	for {
+		w.mu.Lock()
+		batches := w.deferred
+		w.deferred = nil
+		w.mu.Unlock()
+		if len(batches) == 0 {
+			return nil
+		}
+		for _, b := range batches {
+			if err := w.db.Write(b, &opt.WriteOptions{Sync: false}); err != nil {
+				return err
+			}
+		}
+	}
+}
+
 // flush writes every pending write to leveldb and returns when it is stored.
 func (w *writeCache) flush() error {
 	if err := w.startFlush(); err != nil {
@@ -249,6 +298,40 @@ func (w *writeCache) flush() error {
 	}
 	w.wg.Wait()
 	return w.failed()
+}
+
+// largeFlush is the layer size above which a flush goes straight into
+// leveldb tables in one transaction (what leveldb does itself with a batch
+// larger than its write buffer) instead of through its log. A variable for tests.
+var largeFlush = 4 << 20
+
+// store writes the layer to leveldb atomically.
+func (w *writeCache) store(l *cacheLayer) error {
+	if l.size <= largeFlush {
+		return w.db.Write(l.batch(), w.wo)
+	}
+	tr, err := w.db.OpenTransaction()
+	if err != nil {
+		return err
+	}
+	var kb []byte
+	for k, e := range l.entries {
+		kb = append(kb[:0], k...)
+		if e.deleted {
+			err = tr.Delete(kb, nil)
+		} else {
+			err = tr.Put(kb, e.value, nil)
+		}
+		if err != nil {
+			tr.Discard()
+			return err
+		}
+	}
+	if err := tr.Commit(); err != nil {
+		tr.Discard()
+		return err
+	}
+	return nil
 }
 
 // batch returns the layer's writes as one leveldb batch.

@@ -106,8 +106,13 @@ func TestCrashWithUnflushedCacheReopensAtTheSameTipAsAFreshSync(t *testing.T) {
 		t.Fatal(err)
 	}
 	// A flush after every block, every few blocks (in the background while
-	// later blocks connect), and never.
-	for _, cacheBytes := range []int{1, 16 << 10, 1 << 30} {
+	// later blocks connect), and never; through leveldb's log and in a transaction.
+	defer func(l int) { largeFlush = l }(largeFlush)
+	for _, cacheBytes := range []int{1, 16 << 10, 1 << 30, -1} {
+		largeFlush = 4 << 20
+		if cacheBytes < 0 {
+			cacheBytes, largeFlush = 16<<10, 0
+		}
 		dir := t.TempDir()
 		c := openCached(t, dir, cacheBytes)
 		for _, b := range blocks {
@@ -115,7 +120,7 @@ func TestCrashWithUnflushedCacheReopensAtTheSameTipAsAFreshSync(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if len(c.store.cache.active.entries) == 0 && cacheBytes > 1 {
+		if len(c.store.cache.active.entries) == 0 && cacheBytes == 1<<30 {
 			t.Fatalf("cache of %d bytes holds nothing before the crash", cacheBytes)
 		}
 		if cacheBytes > 16<<10 {

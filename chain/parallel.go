@@ -92,3 +92,12 @@ func timeParallel(fn func()) {
 // a block's processing time is its serial part, which bounds the speed-up
 // more cores can give (Amdahl's law); benchmarks report it.
 func ParallelTime() time.Duration { return time.Duration(parallelNanos.Load()) }
+
+// flushNanos is the wall time spent writing the write-back cache to leveldb.
+var flushNanos atomic.Int64
+
+// FlushTime returns the wall time this process has spent so far writing the
+// chain's write-back cache to leveldb. Flushes run in the background while
+// later blocks are checked, so they stay off the critical path as long as a
+// flush takes less time than checking the blocks that fill the cache.
+func FlushTime() time.Duration { return time.Duration(flushNanos.Load()) }

@@ -156,14 +156,19 @@ func (w *writeCache) get(k []byte) ([]byte, bool, error) {
 	return v, true, nil
 }
 
-// apply adds a connect or disconnect batch to the cache and starts a flush
-// when the cache has reached its bound.
-func (w *writeCache) apply(batch *leveldb.Batch) error {
+// apply adds the batches of a connect or disconnect to the cache, as one
+// step, and starts a flush when the cache has reached its bound.
+func (w *writeCache) apply(batches ...*leveldb.Batch) error {
 	if err := w.failed(); err != nil {
 		return err
 	}
 	w.mu.Lock()
-	err := batch.Replay(applier{w})
+	var err error
+	for _, b := range batches {
+		if err == nil {
+			err = b.Replay(applier{w})
+		}
+	}
 	full := w.active.size >= w.limit
 	w.mu.Unlock()
 	if err != nil {
@@ -421,5 +426,5 @@ func (s *store) useCache(limit int, wo *opt.WriteOptions) {
 // write stores batch in leveldb now (see writeCache.writeThrough).
 func (s *store) write(batch *leveldb.Batch) error { return s.cache.writeThrough(batch) }
 
-// writeCached adds a connect or disconnect batch to the write-back cache.
-func (s *store) writeCached(batch *leveldb.Batch) error { return s.cache.apply(batch) }
+// writeCached adds the batches of a connect or disconnect to the write-back cache.
+func (s *store) writeCached(batches ...*leveldb.Batch) error { return s.cache.apply(batches...) }

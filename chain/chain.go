@@ -307,14 +307,23 @@ func (c *Chain) connectTip(n *headerchain.Node) (Change, error) {
 	if err != nil {
 		return Change{}, err
 	}
+	// The block's filter needs only the block: build it beside the checks.
+	filter, filterDone := new(leveldb.Batch), make(chan error, 1)
+	buildFilter := func() { filterDone <- c.putFilter(filter, b, n) }
+	if workerCount(c.sigWorkers) > 1 {
+		go buildFilter()
+	} else {
+		timeParallel(buildFilter)
+	}
 	batch, err := c.checkConnect(b, n)
+	filterErr := <-filterDone
 	if err != nil {
 		return Change{}, fmt.Errorf("connect block %s at height %d: %w", n.Hash, n.Height, err)
 	}
-	if err := c.putFilter(batch, b, n); err != nil {
-		return Change{}, fmt.Errorf("connect block %s: filter: %w", n.Hash, err)
+	if filterErr != nil {
+		return Change{}, fmt.Errorf("connect block %s: filter: %w", n.Hash, filterErr)
 	}
-	if err := c.store.writeCached(batch); err != nil {
+	if err := c.store.writeCached(batch, filter); err != nil {
 		return Change{}, fmt.Errorf("connect block %s: write: %w", n.Hash, err)
 	}
 	n.Flags |= flagValid

@@ -19,6 +19,7 @@ all: build
 build:
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/node ./cmd/node
 	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/wallet ./cmd/wallet
+	$(GO) build -ldflags "$(LDFLAGS)" -o $(BIN)/miner ./cmd/miner
 
 vet:
 	$(GO) vet $(PKGS)

@@ -5,6 +5,7 @@ import (
 	"sync/atomic"
 
 	"github.com/ledgerd/ledger/block"
+	"github.com/ledgerd/ledger/chainhash"
 	"github.com/ledgerd/ledger/miner/hashcore"
 )
 
@@ -18,27 +19,41 @@ const chunk = 1 << 16
 // solution into b and returns true, or false when stopped. counters, when not
 // nil, must have threads elements; each worker adds the hashes it tries.
 func Solve(t *Template, threads int, stop *atomic.Bool, counters []atomic.Uint64) bool {
-	if threads < 1 {
-		threads = 1
-	}
 	target := TargetBytes(t.Block.Header.Difficulty)
 	for extra := t.Block.Txs[0].Coinbase.ExtraNonce; ; extra++ {
 		if stop != nil && stop.Load() {
 			return false
 		}
 		t.SetExtraNonce(extra)
-		if nonce, ok := searchSpace(t.Block, threads, target, stop, counters); ok {
-			t.Block.Header.Nonce = nonce
+		var winner atomic.Uint32
+		var found atomic.Bool
+		SearchNonces(t.Block.Header.Encode(), threads, target, stop, counters, func(nonce uint32, _ chainhash.Hash) bool {
+			if found.CompareAndSwap(false, true) {
+				winner.Store(nonce)
+			}
+			return false
+		})
+		if found.Load() {
+			t.Block.Header.Nonce = winner.Load()
 			return true
 		}
 	}
 }
 
-// searchSpace splits the 32-bit nonce space of b's header across threads.
-func searchSpace(b *block.Block, threads int, target [32]byte, stop *atomic.Bool, counters []atomic.Uint64) (uint32, bool) {
-	tmpl := hashcore.NewTemplate(b.Header.Encode())
-	var found atomic.Bool
-	var winner atomic.Uint32
+// SearchNonces splits the 32-bit nonce space of header across threads
+// goroutines and calls found for every nonce whose hash, read big-endian, is
+// below target. found runs on the searching goroutines, possibly at the same
+// time on several; when it returns false every worker stops. SearchNonces
+// returns when the space is exhausted, stop is set, or found said stop.
+// counters, when not nil, must have threads elements; each worker adds the
+// hashes it tries. The built-in miner and the standalone pool miner
+// (cmd/miner) both search with it.
+func SearchNonces(header [block.HeaderSize]byte, threads int, target [32]byte, stop *atomic.Bool, counters []atomic.Uint64, found func(nonce uint32, hash chainhash.Hash) bool) {
+	if threads < 1 {
+		threads = 1
+	}
+	tmpl := hashcore.NewTemplate(header)
+	var halt atomic.Bool
 	var wg sync.WaitGroup
 	const space = uint64(1) << 32
 	per := space / uint64(threads)
@@ -51,27 +66,28 @@ func searchSpace(b *block.Block, threads int, target [32]byte, stop *atomic.Bool
 		wg.Add(1)
 		go func(w int, start, end uint64) {
 			defer wg.Done()
-			for n := start; n < end; n += chunk {
-				if found.Load() || (stop != nil && stop.Load()) {
+			for n := start; n < end; {
+				if halt.Load() || (stop != nil && stop.Load()) {
 					return
 				}
 				count := uint64(chunk)
 				if end-n < count {
 					count = end - n
 				}
-				nonce, _, ok, tried := tmpl.Search(target, uint32(n), count, stop)
+				nonce, hash, ok, tried := tmpl.Search(target, uint32(n), count, stop)
 				if counters != nil {
 					counters[w].Add(tried)
 				}
-				if ok {
-					if found.CompareAndSwap(false, true) {
-						winner.Store(nonce)
-					}
+				n += tried
+				if ok && !found(nonce, hash) {
+					halt.Store(true)
 					return
+				}
+				if !ok && tried < count {
+					return // stopped inside the chunk
 				}
 			}
 		}(w, start, end)
 	}
 	wg.Wait()
-	return winner.Load(), found.Load()
 }

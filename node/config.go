@@ -30,6 +30,10 @@ type Config struct {
 	Mine    bool
 	MineTo  string
 	Threads int
+	// StratumListen is host:port for the Stratum pool server ("" for none);
+	// StratumAllowRemote permits a non-loopback address.
+	StratumListen      string
+	StratumAllowRemote bool
 	// Logger receives the node's logs (default slog.Default()).
 	Logger *slog.Logger
 
@@ -58,6 +62,8 @@ type Info struct {
 	MetricsURL string `json:"metrics_url,omitempty"`
 	// Network names the chain the node runs.
 	Network string `json:"network,omitempty"`
+	// StratumAddr is the Stratum server's host:port when --stratum is given.
+	StratumAddr string `json:"stratum_addr,omitempty"`
 }
 
 // File names inside the data directory.

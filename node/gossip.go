@@ -30,6 +30,9 @@ func (n *Node) processBlock(b *block.Block) (*chain.Result, error) {
 		if n.miner != nil {
 			n.miner.NotifyNewTip()
 		}
+		if n.stratum != nil {
+			n.stratum.NotifyNewTip()
+		}
 		n.tipChanged(res)
 	}
 	return res, err

@@ -34,7 +34,7 @@ func (n *Node) startRPC(ctx context.Context) (<-chan error, error) {
 		return nil, err
 	}
 	info := Info{PeerID: n.host.PeerID().String(), P2PAddrs: n.host.Addrs(), RPCURL: "http://" + ln.Addr().(*net.TCPAddr).String(), PID: os.Getpid(),
-		MetricsURL: n.metricsURL, Network: n.params.Name}
+		MetricsURL: n.metricsURL, Network: n.params.Name, StratumAddr: n.stratumAddr}
 	if err := writeJSONAtomic(filepath.Join(n.cfg.DataDir, InfoFile), info); err != nil {
 		return nil, err
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/ledgerd/ledger/netproto"
 	"github.com/ledgerd/ledger/netserve"
 	"github.com/ledgerd/ledger/p2p"
+	"github.com/ledgerd/ledger/stratum"
 	"github.com/ledgerd/ledger/tx"
 )
 
@@ -38,8 +39,11 @@ type Node struct {
 	blocks  *p2p.Topic
 	txs     *p2p.Topic
 	miner   *miner.Miner
-	sync    *syncer
-	metrics *metrics
+	stratum *stratum.Server
+	// stratumAddr is where the Stratum server listens ("" when off).
+	stratumAddr string
+	sync        *syncer
+	metrics     *metrics
 
 	// Operator side: the event bus, notification hooks, progress and disk figures.
 	events     *events.Bus
@@ -140,6 +144,10 @@ func start(parent context.Context, cfg Config) (*Node, error) {
 		n.wg.Add(1)
 		go func() { defer n.wg.Done(); n.miner.Run(ctx) }()
 		n.log.Info("mining", "threads", threads, "to", cfg.MineTo)
+	}
+	if err := n.startStratum(ctx); err != nil {
+		n.stop()
+		return nil, err
 	}
 	n.wg.Add(1)
 	go func() { defer n.wg.Done(); n.sync.run(ctx) }()

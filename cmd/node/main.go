@@ -170,6 +170,8 @@ Flags on the command line override it.`,
 	fl.StringVar(&cfg.BlockNotify, "blocknotify", "", "run this shell command for every new main-chain block; %s is replaced by its hash")
 	fl.StringVar(&cfg.WalletNotify, "walletnotify", "", "run this shell command for every transaction accepted to the mempool or confirmed; %s is replaced by its txid")
 	fl.DurationVar(&cfg.StatusInterval, "status-interval", time.Minute, "how often to log a status line (0 turns it off)")
+	fl.StringVar(&cfg.StratumListen, "stratum", "", "serve Stratum pool mining on host:port (loopback unless --stratum-allow-remote)")
+	fl.BoolVar(&cfg.StratumAllowRemote, "stratum-allow-remote", false, "allow a non-loopback Stratum address")
 	logs.register(fl)
 	return cmd
 }

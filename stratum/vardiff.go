@@ -91,7 +91,7 @@ func (v *vardiff) update(now time.Time, shares int) (pow.Difficulty, bool) {
 	if v.shares < v.cfg.RetargetShares && elapsed < v.cfg.RetargetTime {
 		return v.diff, false
 	}
-	elapsed = max(elapsed, time.Millisecond)
+	elapsed = max(elapsed, time.Microsecond)
 	// With no share in the window the worker is at least this slow.
 	observed := elapsed / time.Duration(max(v.shares, 1))
 	delta := math.Log2(float64(v.cfg.TargetInterval) / float64(observed))

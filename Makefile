@@ -3,7 +3,7 @@ GO       ?= go
 BIN      := bin
 PKGS     := ./...
 # Packages with goroutines of their own, run under the race detector in `make test`.
-RACE_PKGS := ./chain/... ./mempool/... ./miner/... ./p2p/... ./rpc/... ./spv/... ./wallet/... ./events/...
+RACE_PKGS := ./chain/... ./mempool/... ./miner/... ./p2p/... ./rpc/... ./spv/... ./wallet/... ./events/... ./stratum/...
 LEDGER_HOME ?= $(HOME)/.ledger
 DATADIR  ?= $(LEDGER_HOME)/testnet
 # Version and commit, stamped into both binaries (`node --version`).
@@ -53,7 +53,7 @@ testnet-wipe:
 
 # Benchmarks: Go benchmarks of the hot paths plus the runner that prints figures.
 bench:
-	$(GO) test -run '^$$' -bench . -count 1 ./merkle/ ./pow/ ./miner/hashcore/ ./blockfilter/
+	$(GO) test -run '^$$$$' -bench . -count 1 ./merkle/ ./pow/ ./miner/hashcore/ ./blockfilter/ ./stratum/
 	$(GO) test -run '^$$' -bench . -benchtime 2000x -count 1 ./mempool/
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./spv/ ./e2e/
 	$(GO) run ./cmd/bench

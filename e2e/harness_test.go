@@ -34,7 +34,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	binDir = dir
-	for _, cmd := range []string{"node", "wallet"} {
+	for _, cmd := range []string{"node", "wallet", "miner"} {
 		build := exec.Command("go", "build", "-o", filepath.Join(dir, cmd), "../cmd/"+cmd)
 		build.Stderr = os.Stderr
 		if err := build.Run(); err != nil {

@@ -136,3 +136,31 @@ func TestNewTipAbandonsTheOldTemplate(t *testing.T) {
 		t.Fatalf("hash rate %f %v while mining", total, per)
 	}
 }
+
+// TestSearchNoncesReportsEverySolutionUntilTold checks the search shared
+// with cmd/miner: every nonce found meets the target and hashes as the
+// header says, the search goes on while found returns true, and stops when
+// it returns false.
+func TestSearchNoncesReportsEverySolutionUntilTold(t *testing.T) {
+	h := block.Header{Version: 1, Time: 1_800_000_000, Difficulty: 8 * pow.One}
+	target := miner.TargetBytes(8 * pow.One)
+	var mu sync.Mutex
+	seen := map[uint32]bool{}
+	miner.SearchNonces(h.Encode(), 2, target, nil, nil, func(nonce uint32, hash chainhash.Hash) bool {
+		mu.Lock()
+		defer mu.Unlock()
+		hh := h
+		hh.Nonce = nonce
+		if hh.Hash() != hash || !pow.HashMeets(hash, 8*pow.One) {
+			t.Errorf("nonce %d: reported hash %s, header hashes to %s", nonce, hash, hh.Hash())
+		}
+		if seen[nonce] {
+			t.Errorf("nonce %d reported twice", nonce)
+		}
+		seen[nonce] = true
+		return len(seen) < 20
+	})
+	if len(seen) < 20 || len(seen) > 21 {
+		t.Fatalf("%d solutions reported, want the search to go on to 20 and then stop", len(seen))
+	}
+}

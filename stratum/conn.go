@@ -100,6 +100,16 @@ func (c *conn) send(line []byte) {
 	}
 }
 
+// reply queues the answer to a request, waiting for room: a miner sending
+// requests faster than it reads the answers only slows its own read loop.
+// A miner that stops reading altogether fails the writer's deadline.
+func (c *conn) reply(line []byte) {
+	select {
+	case c.out <- line:
+	case <-c.done:
+	}
+}
+
 func (c *conn) writeLoop() {
 	for {
 		select {
@@ -173,7 +183,7 @@ func (c *conn) handle(m *Message) bool {
 		c.subscribed = true
 		c.mu.Unlock()
 		en1 := hex.EncodeToString(c.en1[:])
-		c.send(response(m.ID, []any{[][]string{{MethodSetDifficulty, en1}, {MethodNotify, en1}}, en1, ExtraNonce2Size}, nil))
+		c.reply(response(m.ID, []any{[][]string{{MethodSetDifficulty, en1}, {MethodNotify, en1}}, en1, ExtraNonce2Size}, nil))
 	case MethodAuthorize:
 		if e := c.authorize(m.Params); e != nil {
 			c.authFailures++
@@ -181,10 +191,10 @@ func (c *conn) handle(m *Message) bool {
 				c.fail(m.ID, errorf(e.Code, "%s (%d failed authorizations: closing)", e.Message, c.authFailures))
 				return false
 			}
-			c.send(response(m.ID, nil, e))
+			c.reply(response(m.ID, nil, e))
 			return true
 		}
-		c.send(response(m.ID, true, nil))
+		c.reply(response(m.ID, true, nil))
 		c.sendJob(c.s.currentWork(), true)
 	case MethodSubmit:
 		ok, e := c.submit(m.Params)
@@ -197,13 +207,13 @@ func (c *conn) handle(m *Message) bool {
 					return false
 				}
 			}
-			c.send(response(m.ID, nil, e))
+			c.reply(response(m.ID, nil, e))
 			return true
 		}
 		c.s.accepted.Add(1)
-		c.send(response(m.ID, ok, nil))
+		c.reply(response(m.ID, ok, nil))
 	default:
-		c.send(response(m.ID, nil, errorf(CodeNoMethod, "unknown method %q", clip(m.Method))))
+		c.reply(response(m.ID, nil, errorf(CodeNoMethod, "unknown method %q", clip(m.Method))))
 	}
 	return true
 }

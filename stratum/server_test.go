@@ -419,3 +419,34 @@ func TestMessageJSONShapes(t *testing.T) {
 		t.Fatalf("set_difficulty %s", got)
 	}
 }
+
+func TestSlowReaderIsDropped(t *testing.T) {
+	ts := startServer(t, 30*pow.One, func(c *Config) { c.Limits.SendQueue = 4 })
+	c := dialRaw(t, ts.addr)
+	c.send(t, `{"id":1,"method":"mining.subscribe","params":[]}`)
+	c.send(t, `{"id":2,"method":"mining.authorize","params":["`+addrA+`"]}`)
+	eventually(t, func() bool { return ts.srv.Stats().Conns == 1 })
+	// The miner reads nothing while jobs keep coming: once the socket
+	// buffers and the queue are full, the server drops it instead of waiting.
+	for i := 0; i < 200_000 && ts.srv.Stats().Conns > 0; i++ {
+		ts.chain.mu.Lock()
+		ts.chain.tip.Hash = chainhash.Hash{byte(i), byte(i >> 8), byte(i >> 16), 0xdd}
+		ts.chain.mu.Unlock()
+		ts.srv.refresh(true)
+	}
+	if n := ts.srv.Stats().Conns; n != 0 {
+		t.Fatalf("%d connections left after the miner stopped reading", n)
+	}
+}
+
+// eventually waits for cond with a deadline.
+func eventually(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 10 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}

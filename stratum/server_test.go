@@ -130,39 +130,42 @@ func dial(t testing.TB, addr, user string) *Client {
 	return c
 }
 
-// nextJob reads events until a job arrives, returning it and the last difficulty seen.
-func nextJob(t testing.TB, c *Client, diff pow.Difficulty) (*Job, pow.Difficulty) {
+// nextEvent reads events until one satisfies want, failing after 10 s.
+func nextEvent(t testing.TB, c *Client, want func(Event) bool) {
 	t.Helper()
 	c.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
 	defer c.nc.SetReadDeadline(time.Time{})
 	for {
 		ev, err := c.Next()
 		if err != nil {
-			t.Fatalf("waiting for a job: %v", err)
+			t.Fatalf("waiting for the pool: %v", err)
 		}
+		if want(ev) {
+			return
+		}
+	}
+}
+
+// nextJob reads events until a job arrives, returning it and the last difficulty seen.
+func nextJob(t testing.TB, c *Client, diff pow.Difficulty) (*Job, pow.Difficulty) {
+	t.Helper()
+	var j *Job
+	nextEvent(t, c, func(ev Event) bool {
 		if ev.Difficulty != 0 {
 			diff = ev.Difficulty
 		}
-		if ev.Job != nil {
-			return ev.Job, diff
-		}
-	}
+		j = ev.Job
+		return j != nil
+	})
+	return j, diff
 }
 
 // nextResult reads events until a share result arrives.
 func nextResult(t testing.TB, c *Client) *SubmitResult {
 	t.Helper()
-	c.nc.SetReadDeadline(time.Now().Add(10 * time.Second))
-	defer c.nc.SetReadDeadline(time.Time{})
-	for {
-		ev, err := c.Next()
-		if err != nil {
-			t.Fatalf("waiting for a share result: %v", err)
-		}
-		if ev.Result != nil {
-			return ev.Result
-		}
-	}
+	var r *SubmitResult
+	nextEvent(t, c, func(ev Event) bool { r = ev.Result; return r != nil })
+	return r
 }
 
 func submit(t testing.TB, c *Client, s *Share) *SubmitResult {

@@ -8,7 +8,7 @@ import (
 )
 
 // MaxTimeRoll is how far past its job's time a share's header time may be.
-const MaxTimeRoll = 600
+const MaxTimeRoll = 120
 
 // checked is a share that passed validation.
 type checked struct {

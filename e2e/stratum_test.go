@@ -108,12 +108,12 @@ func TestStratumPoolTwoMiners(t *testing.T) {
 			return p
 		}
 		blk, err := n.client.Block(ctx, hash)
-		if err != nil || !blk.MainChain || len(blk.TxIDs) == 0 {
+		if err != nil || !blk.MainChain || blk.Height == 0 || len(blk.TxIDs) == 0 {
 			return ""
 		}
 		cb, err := n.client.Tx(ctx, blk.TxIDs[0])
 		if err != nil || len(cb.Outputs) != 1 {
-			t.Fatalf("coinbase of %s: %v %+v", hash, err, cb)
+			t.Fatalf("coinbase of %s: %v %+v\n%s", hash, err, cb, n.logTail())
 		}
 		onChain[hash] = cb.Outputs[0].Address
 		return onChain[hash]

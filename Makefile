@@ -53,7 +53,7 @@ testnet-wipe:
 
 # Benchmarks: Go benchmarks of the hot paths plus the runner that prints figures.
 bench:
-	$(GO) test -run '^$$$$' -bench . -count 1 ./merkle/ ./pow/ ./miner/hashcore/ ./blockfilter/ ./stratum/
+	$(GO) test -run '^$$' -bench . -count 1 ./merkle/ ./pow/ ./miner/hashcore/ ./blockfilter/ ./stratum/
 	$(GO) test -run '^$$' -bench . -benchtime 2000x -count 1 ./mempool/
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./spv/ ./e2e/
 	$(GO) run ./cmd/bench

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/btcsuite/btcd/btcutil/gcs"
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/ledgerd/ledger/block"
@@ -44,8 +45,8 @@ func inOrder(c *Client) {
 }
 
 // lyingFilters is honest's main chain with the filter of block target
-// replaced by an empty one, and the filter headers that follow from that.
-func lyingFilters(t *testing.T, honest *fullNode, target chainhash.Hash) (map[chainhash.Hash][]byte, []chainhash.Hash) {
+// replaced by fake, and the filter headers that follow from that.
+func lyingFilters(t *testing.T, honest *fullNode, target chainhash.Hash, fake []byte) (map[chainhash.Hash][]byte, []chainhash.Hash) {
 	t.Helper()
 	filters := map[chainhash.Hash][]byte{}
 	var headers []chainhash.Hash
@@ -56,7 +57,7 @@ func lyingFilters(t *testing.T, honest *fullNode, target chainhash.Hash) (map[ch
 			t.Fatal(err)
 		}
 		if b.Hash() == target {
-			f = []byte{0}
+			f = fake
 		}
 		filters[b.Hash()] = f
 		prev = blockfilter.Header(blockfilter.Hash(f), prev)
@@ -108,7 +109,7 @@ func TestLyingPeersAreDroppedAndTheHonestOneWins(t *testing.T) {
 	n := newFullNode(t)
 	wc := buildWalletChain(t, n)
 	target := n.main[107].Hash() // holds an incoming payment
-	filters, headers := lyingFilters(t, n, target)
+	filters, headers := lyingFilters(t, n, target, []byte{0})
 	withhold := func(ctx context.Context, from peer.ID, req []byte) ([]byte, error) {
 		return netproto.EncodeBlobs([][]byte{nil}), nil
 	}
@@ -183,5 +184,36 @@ func TestReorgRemovesAndRestoresAPayment(t *testing.T) {
 	res = syncWallet(t, c, n.addr())
 	if res.Balance.Confirmed != 7*tx.UnitsPerCoin || len(res.History) != 1 || res.History[0].Height != 105 || res.History[0].Confirmations != 1 {
 		t.Fatalf("after the payment confirmed again: %+v %+v", res.Balance, res.History)
+	}
+}
+
+// TestAgreedLieIsCaughtWhenABlockMatches has the only peer commit, in its
+// filter headers, to a filter that claims a payment to the wallet in a block
+// without one: the downloaded block's own filter exposes it.
+func TestAgreedLieIsCaughtWhenABlockMatches(t *testing.T) {
+	n := newFullNode(t)
+	n.extend(t, 20)
+	_, keys := walletKeys(t)
+	mine, err := keys.Derive(false, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	target := n.main[12].Hash()
+	f, err := gcs.BuildGCSFilter(blockfilter.P, blockfilter.M, blockfilter.Key(target), [][]byte{blockfilter.KeyElement(mine)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fake, _ := f.NBytes()
+	filters, headers := lyingFilters(t, n, target, fake)
+	l := liar(t, n, map[string]p2p.Handler{netproto.ProtoFilters: serveFilters(n, filters), netproto.ProtoFilterHeaders: serveFilterHeaders(n, headers)})
+	c := openClient(t)
+	_, err = c.SyncWallet(context.Background(), []string{l.Addrs()[0]}, keys, nil)
+	if err == nil || !strings.Contains(err.Error(), "agree on a lie") {
+		t.Fatalf("sync with a lying filter header chain: %v", err)
+	}
+	// The blocks below the lie were verified and stay in the record.
+	rec, err := loadRecord(recordPath(c.dir, params.Name))
+	if err != nil || len(rec.chain) != 12 {
+		t.Fatalf("record after the failed sync: %d blocks, %v", len(rec.chain), err)
 	}
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/libp2p/go-libp2p/core/peer"
 
+	"github.com/ledgerd/ledger/blockfilter"
 	"github.com/ledgerd/ledger/chainhash"
 	"github.com/ledgerd/ledger/headerchain"
 	"github.com/ledgerd/ledger/netproto"
@@ -180,7 +181,11 @@ func (s *session) scanFilters(ctx context.Context, rec *record, w *watcher, node
 				return fmt.Errorf("spv: filter of block %s: %w", node.Hash, err)
 			}
 			if match {
-				if err := s.scanBlock(ctx, rec, w, node, server, st); err != nil {
+				before := prev
+				if j > 0 {
+					before = agreed[k+j-1]
+				}
+				if err := s.scanBlock(ctx, rec, w, node, before, agreed[k+j], server, st); err != nil {
 					return err
 				}
 			}
@@ -195,11 +200,23 @@ func (s *session) scanFilters(ctx context.Context, rec *record, w *watcher, node
 
 // scanBlock downloads a block whose filter matched, from a peer other than
 // the filter's server when there is one, and records the wallet's transactions in it.
-func (s *session) scanBlock(ctx context.Context, rec *record, w *watcher, node *headerchain.Node, server peer.ID, st *SyncStats) error {
+//
+// The block's recomputed filter must give the agreed filter header: if it
+// does not, every peer that agreed on that header lied together, and the
+// sync stops rather than trust any of them.
+func (s *session) scanBlock(ctx context.Context, rec *record, w *watcher, node *headerchain.Node, prevHeader, header chainhash.Hash, server peer.ID, st *SyncStats) error {
 	before := s.received[netproto.ProtoBlocks]
 	b, err := s.fetchBlock(ctx, node, server)
 	if err != nil {
 		return fmt.Errorf("spv: the filter of block %s at height %d matches the wallet, but %w", node.Hash, node.Height, err)
+	}
+	f, err := blockfilter.Build(b)
+	if err != nil {
+		return err
+	}
+	if blockfilter.Header(blockfilter.Hash(f), prevHeader) != header {
+		return fmt.Errorf("spv: block %s at height %d does not have the filter that every peer's filter headers commit to: "+
+			"the peers agree on a lie; try other peers", node.Hash, node.Height)
 	}
 	st.MatchedBlocks++
 	st.BlockBytes += s.received[netproto.ProtoBlocks] - before

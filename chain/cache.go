@@ -11,6 +11,8 @@ import (
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/opt"
 	"github.com/syndtr/goleveldb/leveldb/util"
+
+	"github.com/ledgerd/ledger/headerchain"
 )
 
 // DefaultCacheBytes bounds the chain's write-back cache when Options.CacheBytes is 0.
@@ -39,6 +41,7 @@ type writeCache struct {
 	db    *leveldb.DB
 	wo    *opt.WriteOptions
 	limit int
+	mark  *tipMark // follows the flushed tip (see tipmark.go)
 
 	mu       sync.RWMutex
 	active   *cacheLayer      // receives writes
@@ -53,6 +56,10 @@ type writeCache struct {
 type cacheLayer struct {
 	entries map[string]cacheEntry
 	size    int
+	// tip is the chain's tip after the layer's last step; floor the lowest
+	// tip a disconnect in the layer left (nil without disconnects), an
+	// ancestor of the tips before and after the layer (see tipmark.go).
+	tip, floor *headerchain.Node
 }
 
 type cacheEntry struct {
@@ -156,13 +163,15 @@ func (w *writeCache) get(k []byte) ([]byte, bool, error) {
 	return v, true, nil
 }
 
-// apply adds the batches of a connect or disconnect to the cache, as one
-// step, and starts a flush when the cache has reached its bound.
-func (w *writeCache) apply(batches ...*leveldb.Batch) error {
+// apply adds the batches of a connect or disconnect, after which the tip is
+// tip, to the cache, as one step, and starts a flush when the cache has
+// reached its bound.
+func (w *writeCache) apply(tip *headerchain.Node, disconnect bool, batches ...*leveldb.Batch) error {
 	if err := w.failed(); err != nil {
 		return err
 	}
 	w.mu.Lock()
+	w.active.follow(tip, disconnect)
 	var err error
 	for _, b := range batches {
 		if err == nil {
@@ -260,9 +269,13 @@ func (w *writeCache) startFlush() error {
 	go func() {
 		defer w.wg.Done()
 		start := time.Now()
-		err := w.store(layer)
+		err := w.lowerMark(layer)
+		if err == nil {
+			err = w.store(layer)
+		}
 		flushNanos.Add(int64(time.Since(start)))
 		if err == nil {
+			w.raiseMark(layer)
 			err = w.writeDeferred()
 		}
 		w.mu.Lock()
@@ -421,10 +434,14 @@ func (w *writeCache) abandon() {
 // useCache sets the write-back cache's bound and write options.
 func (s *store) useCache(limit int, wo *opt.WriteOptions) {
 	s.cache = newWriteCache(s.db, limit, wo)
+	s.cache.mark = s.mark
 }
 
 // write stores batch in leveldb now (see writeCache.writeThrough).
-func (s *store) write(batch *leveldb.Batch) error { return s.cache.writeThrough(batch) }
+func (s *store) write(batch *leveldb.Batch) error { return s.classify(s.cache.writeThrough(batch)) }
 
-// writeCached adds the batches of a connect or disconnect to the write-back cache.
-func (s *store) writeCached(batches ...*leveldb.Batch) error { return s.cache.apply(batches...) }
+// writeCached adds the batches of a connect or disconnect, which moves the
+// tip to tip, to the write-back cache.
+func (s *store) writeCached(tip *headerchain.Node, disconnect bool, batches ...*leveldb.Batch) error {
+	return s.classify(s.cache.apply(tip, disconnect, batches...))
+}

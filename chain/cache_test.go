@@ -154,7 +154,7 @@ func TestCacheIterateMergesPendingWritesInKeyOrder(t *testing.T) {
 		}
 	}
 	batch := newBatchOf(map[string]string{"xb": "2", "xc": "3'", "xf": "6"}, "xe")
-	if err := c.store.writeCached(batch); err != nil {
+	if err := c.store.writeCached(nil, false, batch); err != nil {
 		t.Fatal(err)
 	}
 	var got []string

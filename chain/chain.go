@@ -53,6 +53,10 @@ type Options struct {
 	// CacheBytes bounds the memory holding connected blocks' writes before
 	// they are flushed to the store in one atomic batch (0: DefaultCacheBytes).
 	CacheBytes int
+	// AcceptStoreRewind opens a store that lost blocks it had connected (see
+	// ErrStoreRewound) with a warning instead of refusing it; the lost blocks
+	// are downloaded again from peers.
+	AcceptStoreRewind bool
 }
 
 // Chain is the validated block chain and its UTXO set. It is safe for concurrent use.
@@ -96,17 +100,17 @@ func Open(path string, params *chaincfg.Params, opts Options) (*Chain, error) {
 	}
 	st.useCache(opts.CacheBytes, c.writeOpts)
 	c.index.Eligible = func(n *headerchain.Node) bool { return n.Flags&(flagInvalid|flagInvalidAncestor) == 0 }
-	if err := c.load(); err != nil {
+	if err := c.load(opts.AcceptStoreRewind); err != nil {
 		st.close()
-		return nil, err
+		return nil, st.classify(err)
 	}
 	if err := c.buildFilterIndex(); err != nil {
 		st.close()
-		return nil, err
+		return nil, st.classify(err)
 	}
 	if _, err := c.activateBestChain(); err != nil {
 		st.close()
-		return nil, err
+		return nil, st.classify(err)
 	}
 	return c, nil
 }
@@ -135,7 +139,7 @@ func (c *Chain) initGenesis() error {
 		return fmt.Errorf("write genesis: %w", err)
 	}
 	c.setTip(node)
-	return nil
+	return c.store.mark.set(node, c.writeOpts.Sync)
 }
 
 func (c *Chain) putIndex(batch *leveldb.Batch, n *headerchain.Node, flags uint32) {
@@ -323,7 +327,7 @@ func (c *Chain) connectTip(n *headerchain.Node) (Change, error) {
 	if filterErr != nil {
 		return Change{}, fmt.Errorf("connect block %s: filter: %w", n.Hash, filterErr)
 	}
-	if err := c.store.writeCached(batch, filter); err != nil {
+	if err := c.store.writeCached(n, false, batch, filter); err != nil {
 		return Change{}, fmt.Errorf("connect block %s: write: %w", n.Hash, err)
 	}
 	n.Flags |= flagValid
@@ -344,7 +348,7 @@ func (c *Chain) disconnectTip() (Change, error) {
 	if err != nil {
 		return Change{}, fmt.Errorf("disconnect block %s: %w", n.Hash, err)
 	}
-	if err := c.store.writeCached(batch); err != nil {
+	if err := c.store.writeCached(n.Parent, true, batch); err != nil {
 		return Change{}, fmt.Errorf("disconnect block %s: write: %w", n.Hash, err)
 	}
 	c.setTip(n.Parent)

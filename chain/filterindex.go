@@ -95,7 +95,7 @@ func (c *Chain) ensureFilterHeader(n *headerchain.Node) (chainhash.Hash, error) 
 			return chainhash.Hash{}, err
 		}
 		if batch.Len() >= 2*filterIndexBatch || i == 0 {
-			if err := c.store.db.Write(batch, c.writeOpts); err != nil {
+			if err := c.store.write(batch); err != nil {
 				return chainhash.Hash{}, fmt.Errorf("write filter index: %w", err)
 			}
 			batch.Reset()

@@ -13,13 +13,19 @@ import (
 // load rebuilds the block index from the store, each block with the arrival
 // sequence it was stored with, so the tie rule between equal-work branches
 // ("first seen wins") picks the same tip as before the restart.
-func (c *Chain) load() error {
+//
+// acceptRewind is Options.AcceptStoreRewind: whether a store that lost
+// blocks it had connected opens with a warning instead of an error.
+func (c *Chain) load(acceptRewind bool) error {
 	genesis := c.index.Genesis()
 	tipHash, ok, err := c.store.tip()
 	if err != nil {
 		return err
 	}
 	if !ok {
+		if err := c.checkTipMark(nil, acceptRewind); err != nil {
+			return err
+		}
 		return c.initGenesis()
 	}
 	v, _, err := c.store.get([]byte(keyVersion))
@@ -65,6 +71,9 @@ func (c *Chain) load() error {
 	if tip == nil {
 		return fmt.Errorf("%w: tip %s not in the block index", ErrCorruptStore, tipHash)
 	}
+	if err := c.checkTipMark(tip, acceptRewind); err != nil {
+		return err
+	}
 	c.setTip(tip)
 	c.index.RecomputeBest()
 	c.log.Info("chain loaded", "height", tip.Height, "tip", tip.Hash, "blocks", c.index.Len())
@@ -106,7 +115,7 @@ func (c *Chain) upgradeIndex(entries []indexEntry, tip chainhash.Hash) error {
 		batch.Put(key(prefixIndex, hashes[i][:]), entries[i].encode())
 	}
 	batch.Put([]byte(keyVersion), []byte{storeVersion})
-	if err := c.store.db.Write(batch, c.writeOpts); err != nil {
+	if err := c.store.write(batch); err != nil {
 		return fmt.Errorf("upgrade block index to store version %d: %w", storeVersion, err)
 	}
 	c.log.Info("upgraded chain store", "version", storeVersion, "blocks", len(entries))

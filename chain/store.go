@@ -6,10 +6,6 @@ import (
 	"fmt"
 	"math/big"
 
-	"github.com/syndtr/goleveldb/leveldb"
-	ldberrors "github.com/syndtr/goleveldb/leveldb/errors"
-	"github.com/syndtr/goleveldb/leveldb/opt"
-
 	"github.com/ledgerd/ledger/block"
 	"github.com/ledgerd/ledger/chainhash"
 	"github.com/ledgerd/ledger/internal/wire"
@@ -36,35 +32,10 @@ const (
 // entries without their arrival sequence; opening such a store upgrades it.
 const storeVersion = 2
 
-// ErrCorruptStore reports stored data that does not decode.
+// ErrCorruptStore reports a damaged store: leveldb found corruption, or
+// stored data does not decode or contradicts itself. Errors from the store
+// that match it carry a hint for the user.
 var ErrCorruptStore = errors.New("corrupt chain store")
-
-// store wraps the leveldb database with typed accessors. Reads see the
-// writes still held in its write-back cache (cache.go).
-type store struct {
-	db    *leveldb.DB
-	cache *writeCache
-}
-
-func openStore(path string) (*store, error) {
-	db, err := leveldb.OpenFile(path, &opt.Options{BlockCacheCapacity: 32 << 20})
-	if ldberrors.IsCorrupted(err) {
-		return nil, fmt.Errorf("%w: open %s: %w", ErrCorruptStore, path, err)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("open chain store %s: %w", path, err)
-	}
-	return &store{db: db, cache: newWriteCache(db, 0, &opt.WriteOptions{Sync: true})}, nil
-}
-
-// close stores the cached writes and closes the database.
-func (s *store) close() error {
-	err := s.cache.flush()
-	if cerr := s.db.Close(); err == nil {
-		err = cerr
-	}
-	return err
-}
 
 func key(prefix byte, parts ...[]byte) []byte {
 	n := 1
@@ -86,7 +57,10 @@ func outpointKey(prefix byte, op tx.OutPoint) []byte {
 	return key(prefix, op.TxID[:], be32(op.Index))
 }
 
-func (s *store) get(k []byte) ([]byte, bool, error) { return s.cache.get(k) }
+func (s *store) get(k []byte) ([]byte, bool, error) {
+	v, ok, err := s.cache.get(k)
+	return v, ok, s.classify(err)
+}
 
 // indexEntry is the stored form of a block index node.
 type indexEntry struct {
@@ -182,5 +156,5 @@ func (s *store) utxo(op tx.OutPoint) (*UTXO, error) {
 
 // iterate calls fn for every key with the given prefix, in key order.
 func (s *store) iterate(prefix []byte, fn func(k, v []byte) error) error {
-	return s.cache.iterate(prefix, fn)
+	return s.classify(s.cache.iterate(prefix, fn))
 }

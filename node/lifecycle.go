@@ -67,9 +67,8 @@ func openChain(dataDir string, params *chaincfg.Params, logger *slog.Logger) (*c
 			}
 		}
 		return nil, fmt.Errorf("data directory %s holds %s's chain, not %s's: pass the matching --network, or another --datadir", dataDir, other, params.Name)
-	case errors.Is(err, chain.ErrCorruptStore):
-		return nil, fmt.Errorf("%w (move %s aside and restart to download the chain again from peers; wallets are not stored there)", err, chainDir)
 	}
+	// A damaged store's error (chain.ErrCorruptStore) already says what to do.
 	return c, err
 }
 

@@ -1,0 +1,134 @@
+package chain_test
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/ledgerd/ledger/block"
+	"github.com/ledgerd/ledger/chain"
+	"github.com/ledgerd/ledger/chain/chaintest"
+	"github.com/ledgerd/ledger/chaincfg"
+	"github.com/ledgerd/ledger/headerchain"
+)
+
+// heightChain grows a regtest chain of coinbase-only blocks (1-bit
+// difficulty, no fsync) in process, for measuring how the cost of a block
+// changes with height.
+type heightChain struct {
+	tb     testing.TB
+	c      *chain.Chain
+	bl     chaintest.Builder
+	tip    block.Header
+	height uint64
+	now    int64
+}
+
+func newHeightChain(tb testing.TB) *heightChain {
+	tb.Helper()
+	p := chaincfg.Regtest
+	c, err := chain.Open(tb.TempDir(), p, chain.Options{NoSync: true, SigWorkers: 1, Logger: quiet})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { c.Close() })
+	return &heightChain{tb: tb, c: c, bl: chaintest.Builder{Params: p, Miner: chaintest.NewKey(1)},
+		tip: p.Genesis().Header, now: p.GenesisTime + 10_000_000}
+}
+
+// build returns the next n blocks without submitting them.
+func (hc *heightChain) build(n int) []*block.Block {
+	out := make([]*block.Block, n)
+	parent, h := hc.tip, hc.height
+	for i := range out {
+		h++
+		out[i] = hc.bl.Next(parent, h, 0)
+		parent = out[i].Header
+	}
+	return out
+}
+
+// connect submits blocks, which must extend the tip, and returns how long that took.
+func (hc *heightChain) connect(blocks []*block.Block) time.Duration {
+	hc.tb.Helper()
+	start := time.Now()
+	for _, b := range blocks {
+		if _, err := hc.c.ProcessBlock(b, hc.now); err != nil {
+			hc.tb.Fatalf("block at height %d: %v", hc.height+1, err)
+		}
+		hc.tip = b.Header
+		hc.height++
+	}
+	return time.Since(start)
+}
+
+// grow connects blocks up to height, building them in batches.
+func (hc *heightChain) grow(height uint64) {
+	for hc.height < height {
+		hc.connect(hc.build(int(min(10_000, height-hc.height))))
+	}
+}
+
+// BenchmarkConnectAtHeight reports blocks/s connecting 2,000 blocks at
+// heights 1,001-3,000 and 2,000 at heights 199,001-201,000
+// (LEDGER_BENCH_HIGH moves the latter), and their ratio: the cost of a
+// block must not grow with height (the goal is a ratio of at least 0.9).
+// Two chains are grown in one process and the two windows are connected in
+// alternating slices of 200 blocks, so that load from other processes on a
+// shared machine falls on both alike.
+func BenchmarkConnectAtHeight(b *testing.B) {
+	high := uint64(200_000)
+	if v := os.Getenv("LEDGER_BENCH_HIGH"); v != "" {
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil || n < 10_000 {
+			b.Fatalf("LEDGER_BENCH_HIGH=%q: want a height of at least 10000", v)
+		}
+		high = n
+	}
+	const window, slice = 2_000, 200
+	for range b.N {
+		lowChain, highChain := newHeightChain(b), newHeightChain(b)
+		lowChain.grow(2_000 - window/2)
+		fillStart := time.Now()
+		highChain.grow(high - window/2)
+		fill := time.Since(fillStart)
+		lowBlocks, highBlocks := lowChain.build(window), highChain.build(window)
+		var lowTime, highTime time.Duration
+		for i := 0; i < window; i += slice {
+			lowTime += lowChain.connect(lowBlocks[i : i+slice])
+			highTime += highChain.connect(highBlocks[i : i+slice])
+		}
+		lowRate, highRate := window/lowTime.Seconds(), window/highTime.Seconds()
+		b.ReportMetric(lowRate, "blocks/s@2k")
+		b.ReportMetric(highRate, fmt.Sprintf("blocks/s@%dk", high/1000))
+		b.ReportMetric(highRate/lowRate, "ratio")
+		b.ReportMetric(float64(high)/fill.Seconds(), "fill-blocks/s")
+	}
+}
+
+// The links the chain follows in its block index per connected block stay
+// bounded as the chain grows: counted, not timed, so it holds on any machine.
+// (Walking to block 1 for the retarget anchor once cost a link per block of height.)
+func TestIndexVisitsPerBlockDoNotGrowWithHeight(t *testing.T) {
+	hc := newHeightChain(t)
+	perBlock := func(n int) float64 {
+		blocks := hc.build(n)
+		before := headerchain.Visits()
+		hc.connect(blocks)
+		hc.c.Tip()
+		hc.c.Locator()
+		return float64(headerchain.Visits()-before) / float64(n)
+	}
+	hc.grow(100)
+	low := perBlock(100)
+	hc.grow(3_000)
+	high := perBlock(100)
+	// Skip pointers make ancestor lookups O(log n): 30 times the height may
+	// cost a few more links, never 30 times as many.
+	t.Logf("index links per block: %.1f at height ~100, %.1f at ~3,000", low, high)
+	if high > 2*low+10 {
+		t.Fatalf("%.1f index links per block at height ~3,000 against %.1f at ~100", high, low)
+	}
+}

@@ -65,3 +65,27 @@ func TestDamagedAddressBookIsSetAside(t *testing.T) {
 		t.Fatalf("damaged book not kept aside: %q %v", data, err)
 	}
 }
+
+// FuzzLoadAddrBook: any peers.json loads (possibly empty) without a panic, and what loads saves again.
+func FuzzLoadAddrBook(f *testing.F) {
+	f.Add(`[{"id":"12D3KooWAzjuhTr3WwLVQvfDpmxp1zhpDpJ43qpgfiax8ZmyvNGY","addrs":["/ip4/127.0.0.1/tcp/1"],"added":true,"seen":5}]`)
+	f.Add(`[{"id":"x","addrs":["garbage"]}]`)
+	f.Add(`{}`)
+	f.Fuzz(func(t *testing.T, text string) {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, AddrBookFile), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		book, err := loadAddrBook(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(book.entries) > addrBookMax {
+			t.Fatalf("%d entries loaded, more than %d", len(book.entries), addrBookMax)
+		}
+		book.list()
+		if err := book.save(); err != nil {
+			t.Fatal(err)
+		}
+	})
+}

@@ -89,3 +89,21 @@ func TestParseLevel(t *testing.T) {
 		t.Fatalf("WARN: %v %v", lv, err)
 	}
 }
+
+// FuzzApplyConfig: any file content is applied or refused with an error naming the file, never a panic.
+func FuzzApplyConfig(f *testing.F) {
+	f.Add("mine = true\nthreads = 2\npeer = [\"a\", \"b\"]\n")
+	f.Add("threads = [1, [2]]\n")
+	f.Add("[x]\ny = 1\n")
+	f.Add("mine-to = 3.5\n")
+	f.Fuzz(func(t *testing.T, text string) {
+		path := filepath.Join(t.TempDir(), ConfigFile)
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		fs, _, _, _, _ := flags()
+		if _, err := ApplyConfig(fs, path); err != nil && !strings.Contains(err.Error(), path) {
+			t.Fatalf("error %q does not name the file", err)
+		}
+	})
+}

@@ -453,3 +453,46 @@ func eventually(t *testing.T, cond func() bool) {
 		time.Sleep(10 * time.Millisecond)
 	}
 }
+
+func TestVardiffChangeAnnouncesDifficultyWithANewJob(t *testing.T) {
+	ts := startServer(t, 40*pow.One, func(c *Config) {
+		c.Vardiff = VardiffConfig{Initial: 8 * pow.One, Min: 8 * pow.One, TargetInterval: time.Hour, RetargetShares: 2}
+	})
+	c := dial(t, ts.addr, addrA)
+	j, diff := nextJob(t, c, 0)
+	// Two shares at once against a one-hour target: the difficulty rises.
+	for i := 0; i < 2; i++ {
+		s := solveJob(t, j, c.ExtraNonce1(), []byte{0, 0, 0, byte(i)}, diff)
+		s.Worker = addrA
+		if _, err := c.Submit(s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var results int
+	var newDiff pow.Difficulty
+	var j2 *Job
+	nextEvent(t, c, func(ev Event) bool {
+		if ev.Result != nil {
+			if !ev.Result.Accepted {
+				t.Fatalf("share rejected: %v", ev.Result.Err)
+			}
+			results++
+		}
+		if ev.Difficulty != 0 {
+			newDiff = ev.Difficulty
+		}
+		if ev.Job != nil {
+			j2 = ev.Job
+		}
+		return results == 2 && j2 != nil
+	})
+	if newDiff != 24*pow.One || j2.Clean || j2.ID == j.ID || j2.Prev != j.Prev {
+		t.Fatalf("after the retarget: difficulty %s (want 24), job %s clean=%v", newDiff, j2.ID, j2.Clean)
+	}
+	// The old job still takes shares at its own difficulty.
+	s := solveJob(t, j, c.ExtraNonce1(), []byte{0, 0, 1, 0}, diff)
+	s.Worker = addrA
+	if r := submit(t, c, s); !r.Accepted {
+		t.Fatalf("share of the previous job rejected: %v", r.Err)
+	}
+}

@@ -84,6 +84,7 @@ func rootCommand(stderr io.Writer) *cobra.Command {
 	fl.IntVar(&threads, "threads", 0, "search threads (default: one per CPU)")
 	fl.DurationVar(&report, "report-interval", 10*time.Second, "how often to log the hash rate")
 	fl.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	cli.SetVersion(cmd, "miner")
 	return cmd
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/ledgerd/ledger/rpc"
 	"github.com/ledgerd/ledger/tx"
 	"github.com/ledgerd/ledger/wallet"
+	"github.com/ledgerd/ledger/wallet/keystore"
 )
 
 // checkedNode connects to the node and makes sure it runs the wallet's network.
@@ -274,3 +275,8 @@ func (e *env) openWithNode(ctx context.Context, mustSign bool) (*wallet.Wallet, 
 	}
 	return w, node, nil
 }
+
+// kdfOptions set the key derivation cost of wallet files this process
+// writes; the default (nil) is the keystore's. In-process tests make it
+// cheap, so their many wallet opens do not each cost 32 MiB of scrypt.
+var kdfOptions []keystore.Option

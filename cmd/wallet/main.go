@@ -111,7 +111,7 @@ func (e *env) open() (*wallet.Wallet, *chaincfg.Params, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	w, err := wallet.Open(path, pass, p)
+	w, err := wallet.Open(path, pass, p, kdfOptions...)
 	if errors.Is(err, keystore.ErrWrongPassphrase) {
 		return nil, nil, fmt.Errorf("cannot open %s: %v", path, err)
 	}
@@ -158,7 +158,7 @@ func (e *env) createCmd() *cobra.Command {
 				if errors.Is(nodeErr, wallet.ErrWrongNodeNetwork) {
 					return nodeErr
 				}
-				w, err := wallet.CreateWatchOnly(path, pass, p, xpub)
+				w, err := wallet.CreateWatchOnly(path, pass, p, xpub, kdfOptions...)
 				if err != nil {
 					return err
 				}
@@ -169,7 +169,7 @@ func (e *env) createCmd() *cobra.Command {
 				}
 				return e.print(map[string]any{"wallet": path, "watch_only": true})
 			}
-			w, err := wallet.Create(path, pass, p, bip39)
+			w, err := wallet.Create(path, pass, p, bip39, kdfOptions...)
 			if err != nil {
 				return err
 			}
@@ -214,7 +214,7 @@ func (e *env) restoreCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			w, err := wallet.Restore(path, pass, p, mnemonic, bip39)
+			w, err := wallet.Restore(path, pass, p, mnemonic, bip39, kdfOptions...)
 			if err != nil {
 				return err
 			}

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math/big"
 	"sync"
 
 	"github.com/syndtr/goleveldb/leveldb"
@@ -22,6 +23,7 @@ import (
 	"github.com/ledgerd/ledger/chaincfg"
 	"github.com/ledgerd/ledger/chainhash"
 	"github.com/ledgerd/ledger/headerchain"
+	"github.com/ledgerd/ledger/pow"
 	"github.com/ledgerd/ledger/rule"
 )
 
@@ -44,8 +46,6 @@ const (
 type Options struct {
 	// SigWorkers is how many goroutines verify a block's signatures (0: one per CPU, 1: inline).
 	SigWorkers int
-	// MaxOrphans bounds the pool of blocks waiting for their parent (default 100).
-	MaxOrphans int
 	// Logger receives the chain's log lines (default slog.Default()).
 	Logger *slog.Logger
 	// NoSync skips fsync on writes; for benchmarks and tests only.
@@ -68,7 +68,6 @@ type Chain struct {
 	tip        *headerchain.Node
 	main       []*headerchain.Node // main chain by height
 	tipDerived tipDerived          // the tip's values derived from its ancestors
-	orphans    *orphanPool
 	sigWorkers int
 	writeOpts  *opt.WriteOptions
 	log        *slog.Logger
@@ -83,9 +82,6 @@ func Open(path string, params *chaincfg.Params, opts Options) (*Chain, error) {
 	if err != nil {
 		return nil, err
 	}
-	if opts.MaxOrphans <= 0 {
-		opts.MaxOrphans = 100
-	}
 	if opts.Logger == nil {
 		opts.Logger = slog.Default()
 	}
@@ -93,7 +89,6 @@ func Open(path string, params *chaincfg.Params, opts Options) (*Chain, error) {
 		params:     params,
 		store:      st,
 		index:      headerchain.NewIndex(params),
-		orphans:    newOrphanPool(opts.MaxOrphans),
 		sigWorkers: opts.SigWorkers,
 		writeOpts:  &opt.WriteOptions{Sync: !opts.NoSync},
 		log:        opts.Logger,
@@ -180,45 +175,58 @@ type Result struct {
 	MainChain bool
 	// Changes lists the main chain's steps, in order; empty when the tip did not move.
 	Changes []Change
-	// Accepted lists the hashes of blocks added to the index, including orphans this block completed.
-	Accepted []chainhash.Hash
+}
+
+// ErrLowWork reports an unrequested block whose chain has less work than the
+// tip: it could not become the best chain now, so its body is not stored.
+// The sender is not at fault (it may follow another branch); if that branch
+// later outgrows ours, headers-first sync downloads it.
+var ErrLowWork = errors.New("block is on a chain with less work than the tip; not stored")
+
+// ProcessOptions say where a block came from.
+type ProcessOptions struct {
+	// Unrequested marks a block nobody asked for (gossip): it is stored only
+	// if its chain has at least the tip's work. Blocks that sync requested
+	// for a header chain with more work than the tip are stored regardless,
+	// since the first blocks of a heavier branch are lighter than the tip.
+	Unrequested bool
 }
 
 // ProcessBlock validates b and adds it to the chain, reorganising when its
-// branch has more work than the tip, and connects any orphans waiting for it.
-// now is the current Unix time, for the future-drift rule.
+// branch has more work than the tip. now is the current Unix time, for the
+// future-drift rule.
 //
-// A block whose parent is unknown is held in the orphan pool and reported
-// with rule.ErrUnknownParent, so the caller can ask peers for the parent.
+// A block whose parent is unknown is not kept: it is reported with
+// rule.ErrUnknownParent so that the caller can fetch the headers that link
+// it (headers first; the chain holds no orphan bodies).
 func (c *Chain) ProcessBlock(b *block.Block, now int64) (*Result, error) {
+	return c.ProcessBlockWith(b, now, ProcessOptions{})
+}
+
+// ProcessBlockWith is ProcessBlock with options.
+//
+// A block that fails validation once its parent is connected is final: it
+// is marked invalid with its descendants, its body is deleted, and the rule
+// error is returned, so the sender can be penalised like for any other
+// consensus failure.
+func (c *Chain) ProcessBlockWith(b *block.Block, now int64, opts ProcessOptions) (*Result, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	hash := b.Hash()
 	res := &Result{Hash: hash}
-	if err := c.acceptBlock(b, hash, now); err != nil {
+	if err := c.acceptBlock(b, hash, now, opts); err != nil {
 		return res, err
-	}
-	res.Accepted = append(res.Accepted, hash)
-	for queue := []chainhash.Hash{hash}; len(queue) > 0; queue = queue[1:] {
-		for _, child := range c.orphans.takeChildren(queue[0]) {
-			ch := child.Hash()
-			if err := c.acceptBlock(child, ch, now); err != nil {
-				c.log.Debug("orphan rejected", "block", ch, "err", err)
-				continue
-			}
-			res.Accepted = append(res.Accepted, ch)
-			queue = append(queue, ch)
-		}
 	}
 	changes, err := c.activateBestChain()
 	res.Changes = changes
-	if n := c.index.Lookup(hash); n != nil {
+	n := c.index.Lookup(hash)
+	if n != nil {
 		res.MainChain = n.IsAncestorOf(c.tip)
 	}
 	if err != nil {
 		return res, err
 	}
-	if n := c.index.Lookup(hash); n != nil && n.Flags&(flagInvalid|flagInvalidAncestor) != 0 {
+	if n != nil && n.Flags&(flagInvalid|flagInvalidAncestor) != 0 {
 		return res, c.invalidReason(hash)
 	}
 	return res, nil
@@ -226,29 +234,36 @@ func (c *Chain) ProcessBlock(b *block.Block, now int64) (*Result, error) {
 
 // acceptBlock runs the checks that do not need the UTXO set and stores the
 // block in the index. It does not move the tip.
-func (c *Chain) acceptBlock(b *block.Block, hash chainhash.Hash, now int64) error {
+func (c *Chain) acceptBlock(b *block.Block, hash chainhash.Hash, now int64, opts ProcessOptions) error {
 	if n := c.index.Lookup(hash); n != nil {
 		if n.Flags&(flagInvalid|flagInvalidAncestor) != 0 {
 			return rule.Errorf(rule.ErrInvalidAncestor, "block %s is known to be invalid", hash)
 		}
 		return fmt.Errorf("block %s: %w", hash, ErrDuplicateBlock)
 	}
-	if c.orphans.has(hash) {
-		return fmt.Errorf("orphan block %s: %w", hash, ErrDuplicateBlock)
-	}
 	if err := CheckBlockSanity(c.params, b); err != nil {
 		return fmt.Errorf("block %s: %w", hash, err)
 	}
 	parent := c.index.Lookup(b.Header.Prev)
 	if parent == nil {
-		c.orphans.add(b, hash)
-		return rule.Errorf(rule.ErrUnknownParent, "block %s: parent %s not known; held as orphan", hash, b.Header.Prev)
+		return rule.Errorf(rule.ErrUnknownParent, "block %s: parent %s not known", hash, b.Header.Prev)
 	}
 	if parent.Flags&(flagInvalid|flagInvalidAncestor) != 0 {
 		return rule.Errorf(rule.ErrInvalidAncestor, "block %s descends from invalid block %s", hash, parent.Hash)
 	}
 	if cb := b.Txs[0].Coinbase; cb.Height != parent.Height+1 {
 		return rule.Errorf(rule.ErrBadCoinbaseHeight, "block %s: coinbase height %d at height %d", hash, cb.Height, parent.Height+1)
+	}
+	if opts.Unrequested {
+		// Check the header first, so that an invalid block is reported as
+		// such (and its sender penalised) rather than as merely light.
+		if err := headerchain.CheckContext(c.params, &b.Header, parent, now); err != nil {
+			return fmt.Errorf("block %s: %w", hash, err)
+		}
+		work := new(big.Int).Add(parent.Work, pow.Work(b.Header.Difficulty))
+		if work.Cmp(c.tip.Work) < 0 {
+			return fmt.Errorf("block %s: %w", hash, ErrLowWork)
+		}
 	}
 	node, _, err := c.index.Add(&b.Header, now)
 	if err != nil {
@@ -356,14 +371,18 @@ func (c *Chain) disconnectTip() (Change, error) {
 }
 
 // markInvalid flags n invalid and every descendant as having an invalid
-// ancestor, persists the flags, and picks the best eligible tip again.
+// ancestor, persists the flags, deletes their bodies (the index entries stay,
+// so the blocks are never downloaded or accepted again), and picks the best
+// eligible tip again.
 func (c *Chain) markInvalid(n *headerchain.Node, cause error) error {
 	batch := new(leveldb.Batch)
 	n.Flags |= flagInvalid
 	c.putIndex(batch, n, n.Flags)
+	batch.Delete(key(prefixBlock, n.Hash[:]))
 	c.index.Descendants(n, func(d *headerchain.Node) {
 		d.Flags |= flagInvalidAncestor
 		c.putIndex(batch, d, d.Flags)
+		batch.Delete(key(prefixBlock, d.Hash[:]))
 	})
 	if err := c.store.write(batch); err != nil {
 		return fmt.Errorf("mark block %s invalid: %w", n.Hash, err)

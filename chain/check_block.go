@@ -48,6 +48,9 @@ func DecodeTx(data []byte) (*tx.Tx, error) {
 // within the limit.
 func CheckBlockSanity(p *chaincfg.Params, b *block.Block) error {
 	hash := b.Hash()
+	if err := headerchain.CheckDifficultyFloor(p, &b.Header); err != nil {
+		return err
+	}
 	if err := headerchain.CheckProofOfWork(&b.Header, hash); err != nil {
 		return err
 	}

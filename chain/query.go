@@ -13,6 +13,7 @@ import (
 	"github.com/ledgerd/ledger/headerchain"
 	"github.com/ledgerd/ledger/merkle"
 	"github.com/ledgerd/ledger/pow"
+	"github.com/ledgerd/ledger/rule"
 	"github.com/ledgerd/ledger/tx"
 )
 
@@ -96,25 +97,20 @@ func (c *Chain) HashAtHeight(height uint64) (chainhash.Hash, error) {
 	return c.main[height].Hash, nil
 }
 
-// HasBlock reports whether the chain has the block (valid or not) or holds it as an orphan.
+// HasBlock reports whether the chain has the block in its index (valid or
+// known to be invalid).
 func (c *Chain) HasBlock(h chainhash.Hash) bool {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return c.index.Lookup(h) != nil || c.orphans.has(h)
+	return c.index.Lookup(h) != nil
 }
 
-// OrphanRoot returns the hash of the earliest missing ancestor of orphan h.
-func (c *Chain) OrphanRoot(h chainhash.Hash) chainhash.Hash {
+// IsInvalid reports whether the chain knows h to be invalid or to descend from an invalid block.
+func (c *Chain) IsInvalid(h chainhash.Hash) bool {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
-	return c.orphans.root(h)
-}
-
-// OrphanCount returns how many blocks wait in the orphan pool.
-func (c *Chain) OrphanCount() int {
-	c.mu.RLock()
-	defer c.mu.RUnlock()
-	return c.orphans.len()
+	n := c.index.Lookup(h)
+	return n != nil && n.Flags&(flagInvalid|flagInvalidAncestor) != 0
 }
 
 // Locator returns a block locator for the main chain's tip.
@@ -331,8 +327,21 @@ func (c *Chain) HasTx(id chainhash.Hash) bool {
 
 // CheckHeaders validates a peer's headers that extend a block the chain
 // knows, with every header rule, and returns the cumulative work they reach.
+//
+// A header that is, or builds on, a block known to be invalid is refused at
+// this stage with rule.ErrInvalidAncestor, so its block is never downloaded.
 func (c *Chain) CheckHeaders(headers []block.Header, now int64) (*big.Int, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
+	if len(headers) > 0 {
+		if p := c.index.Lookup(headers[0].Prev); p != nil && p.Flags&(flagInvalid|flagInvalidAncestor) != 0 {
+			return nil, rule.Errorf(rule.ErrInvalidAncestor, "headers build on invalid block %s", p.Hash)
+		}
+	}
+	for i := range headers {
+		if n := c.index.Lookup(headers[i].Hash()); n != nil && n.Flags&(flagInvalid|flagInvalidAncestor) != 0 {
+			return nil, rule.Errorf(rule.ErrInvalidAncestor, "header %d is invalid block %s", i, n.Hash)
+		}
+	}
 	return c.index.CheckSequence(headers, now)
 }

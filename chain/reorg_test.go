@@ -188,28 +188,6 @@ func TestSideChainDoubleSpendRejectedWhenItWouldBecomeTip(t *testing.T) {
 	}
 }
 
-func TestOrphansConnectWhenTheirParentArrives(t *testing.T) {
-	h := newHarness(t)
-	h.extend(2)
-	blocks := h.branch(h.main[2], 2, 3, h.b.Miner, 0, chaintest.Key{})
-	for _, b := range blocks[1:] {
-		if _, err := h.c.ProcessBlock(b, h.now); codeOf(err) != rule.ErrUnknownParent {
-			t.Fatalf("orphan: got %v, want unknown-parent", err)
-		}
-	}
-	if root := h.c.OrphanRoot(blocks[2].Hash()); root != blocks[0].Hash() {
-		t.Fatalf("orphan root %s, want the missing parent %s", root, blocks[0].Hash())
-	}
-	res := h.submit(blocks[0])
-	if len(res.Accepted) != 3 {
-		t.Fatalf("accepted %d blocks, want the parent and both orphans", len(res.Accepted))
-	}
-	h.requireTip(blocks[2])
-	if n := h.c.OrphanCount(); n != 0 {
-		t.Fatalf("%d orphans left in the pool", n)
-	}
-}
-
 func TestChainWithBadBlockStopsAtLastValid(t *testing.T) {
 	h := newHarness(t)
 	h.extend(100)

@@ -26,6 +26,9 @@ func (ix *Index) CheckSequence(headers []block.Header, now int64) (*big.Int, err
 		if h.Prev != parent.Hash {
 			return nil, rule.Errorf(rule.ErrUnknownParent, "header %d (%s) does not link to the header before it", i, hash)
 		}
+		if err := CheckDifficultyFloor(ix.params, h); err != nil {
+			return nil, fmt.Errorf("header %d: %w", i, err)
+		}
 		if err := CheckProofOfWork(h, hash); err != nil {
 			return nil, fmt.Errorf("header %d: %w", i, err)
 		}

@@ -60,6 +60,9 @@ func (ix *Index) Add(h *block.Header, now int64) (*Node, bool, error) {
 	if n, ok := ix.nodes[hash]; ok {
 		return n, false, fmt.Errorf("header %s: %w", hash, ErrDuplicate)
 	}
+	if err := CheckDifficultyFloor(ix.params, h); err != nil {
+		return nil, false, err
+	}
 	if err := CheckProofOfWork(h, hash); err != nil {
 		return nil, false, err
 	}

@@ -20,6 +20,17 @@ func CheckProofOfWork(h *block.Header, hash chainhash.Hash) error {
 	return nil
 }
 
+// CheckDifficultyFloor checks that a header claims at least the network's
+// minimum difficulty. It needs no context, so it runs before anything else
+// looks at a block or header whose parent may be unknown: proof of work at a
+// difficulty below the floor costs nothing to make.
+func CheckDifficultyFloor(p *chaincfg.Params, h *block.Header) error {
+	if h.Difficulty < p.Retarget.Min {
+		return rule.Errorf(rule.ErrBadDifficulty, "difficulty %s below the network minimum %s", h.Difficulty, p.Retarget.Min)
+	}
+	return nil
+}
+
 // CheckContext applies the header rules that depend on the parent: the
 // parent is known, the version is supported, the difficulty is the one the
 // retarget schedule requires at this height, the time is after the median of

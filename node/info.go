@@ -21,7 +21,7 @@ func (n *Node) startRPC(ctx context.Context) (<-chan error, error) {
 		return nil, err
 	}
 	n.metrics.peerCount = func() float64 { return float64(len(n.host.Peers())) }
-	n.metrics.orphanCount = func() float64 { return float64(n.chain.OrphanCount()) }
+	n.metrics.orphanCount = func() float64 { return 0 }
 	n.metrics.hashrateFunc = func() float64 {
 		if n.miner == nil {
 			return 0

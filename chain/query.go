@@ -331,6 +331,17 @@ func (c *Chain) HasTx(id chainhash.Hash) bool {
 // A header that is, or builds on, a block known to be invalid is refused at
 // this stage with rule.ErrInvalidAncestor, so its block is never downloaded.
 func (c *Chain) CheckHeaders(headers []block.Header, now int64) (*big.Int, error) {
+	nodes, err := c.HeaderNodes(headers, now)
+	if err != nil {
+		return nil, err
+	}
+	return nodes[len(nodes)-1].Work, nil
+}
+
+// HeaderNodes is CheckHeaders returning a node per header: the chain's own
+// node for a block it has, a detached node (in no index) otherwise. The
+// nodes' fields other than Flags never change, so the caller may keep them.
+func (c *Chain) HeaderNodes(headers []block.Header, now int64) ([]*headerchain.Node, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	if len(headers) > 0 {
@@ -343,5 +354,5 @@ func (c *Chain) CheckHeaders(headers []block.Header, now int64) (*big.Int, error
 			return nil, rule.Errorf(rule.ErrInvalidAncestor, "header %d is invalid block %s", i, n.Hash)
 		}
 	}
-	return c.index.CheckSequence(headers, now)
+	return c.index.CheckDetached(headers, now)
 }

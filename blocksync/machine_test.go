@@ -1,0 +1,138 @@
+package blocksync
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/ledgerd/ledger/block"
+	"github.com/ledgerd/ledger/chainhash"
+)
+
+// Two honest peers on the same chain both serve blocks, and the download
+// never runs further ahead of the chain than the window.
+func TestDownloadsFromEveryAnnouncerWithinTheWindow(t *testing.T) {
+	const window = 40
+	s := newScenario(t, Config{Window: window, BlocksPerRequest: 4, RequestsPerPeer: 2})
+	more := mine(s.ahead[len(s.ahead)-1].Header, 30, 170, 1)
+	all := append(append(append([]*block.Block{}, s.base...), s.ahead...), more...)
+	a, b := newPeer(t, "a", all), newPeer(t, "b", all)
+	widest := 0
+	for _, p := range []*scriptedPeer{a, b} {
+		serve := p.blocks
+		p.blocks = func(hashes []chainhash.Hash) ([]byte, bool) {
+			ahead := 0
+			for _, w := range s.victim.m.dl.want {
+				if w.state != needed && w.state != done {
+					ahead++
+				}
+			}
+			widest = max(widest, ahead)
+			return serve(hashes)
+		}
+	}
+	s.victim.connect(a, b)
+	s.victim.untilTip(all[len(all)-1].Hash(), time.Minute)
+	if a.requests[SendBlocks] == 0 || b.requests[SendBlocks] == 0 {
+		t.Fatalf("blocks asked of a %d times and of b %d times; want both", a.requests[SendBlocks], b.requests[SendBlocks])
+	}
+	if widest > window {
+		t.Fatalf("%d blocks ahead of the chain, window is %d", widest, window)
+	}
+	s.victim.requireNotPenalized(a.id, b.id)
+}
+
+// A peer that disconnects mid-download leaves its blocks to the others.
+func TestBlocksOfADisconnectedPeerGoToAnother(t *testing.T) {
+	s := newScenario(t, Config{BlocksPerRequest: 2})
+	all := append(append([]*block.Block{}, s.base...), s.ahead...)
+	quitter := newPeer(t, "quitter", all)
+	quitter.blocks = func([]chainhash.Hash) ([]byte, bool) {
+		s.victim.queue = append(s.victim.queue, func() { s.victim.m.PeerDisconnected(s.victim.now, quitter.id) })
+		return nil, false
+	}
+	s.victim.connect(quitter, s.honest)
+	s.victim.untilTip(s.honestTip(), time.Minute)
+	s.victim.requireNotPenalized(quitter.id, s.honest.id)
+}
+
+// The machine is deterministic: the same events give the same actions.
+func TestSameEventsGiveSameActions(t *testing.T) {
+	run := func() []string {
+		s := newScenario(t, Config{BlocksPerRequest: 3})
+		all := append(append([]*block.Block{}, s.base...), s.ahead...)
+		other := newPeer(t, "other", all)
+		s.victim.connect(s.honest, other)
+		s.victim.untilTip(s.honestTip(), time.Minute)
+		var out []string
+		for _, a := range s.victim.log {
+			out = append(out, fmt.Sprintf("%v %v", a, a.Hashes))
+		}
+		return out
+	}
+	first, second := run(), run()
+	if !slices.Equal(first, second) {
+		t.Fatalf("two runs of the same events differ:\n%v\n%v", first, second)
+	}
+}
+
+// A node that was behind reconciles its mempool with every peer once it has
+// caught up (a late joiner gets the transactions its peers hold), and again
+// periodically.
+func TestMempoolIsFetchedOnceSyncedAndPeriodically(t *testing.T) {
+	s := newScenario(t, Config{MempoolInterval: time.Minute})
+	count := func() (total, afterLastProcess int) {
+		for _, a := range s.victim.log {
+			switch a.Kind {
+			case Process:
+				afterLastProcess = 0
+			case FetchMempool:
+				total++
+				afterLastProcess++
+			}
+		}
+		return
+	}
+	s.victim.connect(s.honest)
+	s.victim.untilTip(s.honestTip(), time.Minute)
+	n, after := count()
+	if after == 0 {
+		t.Fatalf("no mempool fetch after catching up")
+	}
+	s.victim.advance(2 * time.Minute)
+	if total, _ := count(); total <= n {
+		t.Fatalf("no periodic mempool fetch in two minutes")
+	}
+}
+
+// A relayed block whose parent we lack makes the machine ask its sender for
+// headers, once at a time however many such blocks come.
+func TestOrphanAnnouncementAsksForHeadersOnce(t *testing.T) {
+	s := newScenario(t, Config{})
+	s.victim.connect(s.honest)
+	s.victim.untilTip(s.honestTip(), time.Minute)
+	more := mine(s.ahead[len(s.ahead)-1].Header, 30, 5, 1)
+	load(t, s.honest.c, more)
+	stall := s.honest.headers
+	var held []func()
+	s.honest.headers = func(loc []chainhash.Hash) ([]byte, bool) {
+		resp, _ := stall(loc)
+		held = append(held, func() { s.victim.m.HeadersResponse(s.victim.now, s.honest.id, s.victim.m.reqsFor(s.honest.id, SendHeaders), resp) })
+		return nil, false
+	}
+	before := s.honest.requests[SendHeaders]
+	for _, b := range more[1:] {
+		s.victim.m.OrphanBlock(s.victim.now, s.honest.id, b.Hash())
+		s.victim.run()
+	}
+	if n := s.honest.requests[SendHeaders] - before; n != 1 {
+		t.Fatalf("%d headers requests for 4 orphans; want 1 in flight at a time", n)
+	}
+	s.honest.headers = stall
+	for _, f := range held {
+		f()
+	}
+	s.victim.untilTip(more[len(more)-1].Hash(), time.Minute)
+	s.victim.requireNotPenalized(s.honest.id)
+}

@@ -1,0 +1,126 @@
+package blocksync
+
+import (
+	"math/big"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/ledgerd/ledger/chainhash"
+	"github.com/ledgerd/ledger/headerchain"
+	"github.com/ledgerd/ledger/netproto"
+)
+
+// maxTips bounds the recent tip hashes remembered per peer.
+const maxTips = 8
+
+// peerState is what the machine knows of one peer.
+type peerState struct {
+	id         peer.ID
+	handshaken bool
+	// claim is the peer's last status, nil once it was found not to back it.
+	claim *netproto.Status
+	tip   chainhash.Hash
+	// tips are recent tips the peer announced (status, relayed blocks).
+	tips []chainhash.Hash
+
+	statusReq   uint64
+	headersReq  uint64
+	blockReqs   int
+	wantHeaders bool
+	lastStatus  time.Time
+	lastMempool time.Time
+
+	// pending are validated headers the peer sent whose blocks the chain
+	// does not have, in chain order; pendingSet indexes them by hash.
+	pending    []*headerchain.Node
+	pendingSet map[chainhash.Hash]int
+	// reach is the height of the highest block of the download target the
+	// peer announced: it can serve every target block up to it. -1: none.
+	reach int64
+}
+
+func newPeerState(id peer.ID) *peerState {
+	return &peerState{id: id, pendingSet: map[chainhash.Hash]int{}, reach: -1}
+}
+
+func (p *peerState) finished(r *request) {
+	switch r.kind {
+	case SendStatus:
+		p.statusReq = 0
+	case SendHeaders:
+		p.headersReq = 0
+	case SendBlocks:
+		p.blockReqs--
+	}
+}
+
+// claimsMoreThan reports whether the peer claims more work than ours and
+// than the headers it has already shown.
+func (p *peerState) claimsMoreThan(ours *big.Int) bool {
+	if p.claim == nil || p.claim.Work.Cmp(ours) <= 0 {
+		return false
+	}
+	if n := len(p.pending); n > 0 && p.pending[n-1].Work.Cmp(p.claim.Work) >= 0 {
+		return false
+	}
+	return true
+}
+
+func (p *peerState) noteTip(h chainhash.Hash) {
+	p.tip = h
+	for _, t := range p.tips {
+		if t == h {
+			return
+		}
+	}
+	if len(p.tips) == maxTips {
+		p.tips = p.tips[1:]
+	}
+	p.tips = append(p.tips, h)
+}
+
+// pendingEnd returns the last pending header, or nil.
+func (p *peerState) pendingEnd() *headerchain.Node {
+	if len(p.pending) == 0 {
+		return nil
+	}
+	return p.pending[len(p.pending)-1]
+}
+
+func (p *peerState) appendPending(nodes []*headerchain.Node) {
+	for _, n := range nodes {
+		p.pendingSet[n.Hash] = len(p.pending)
+		p.pending = append(p.pending, n)
+	}
+}
+
+// truncatePending keeps the first n pending headers.
+func (p *peerState) truncatePending(n int) {
+	for _, d := range p.pending[n:] {
+		delete(p.pendingSet, d.Hash)
+	}
+	p.pending = p.pending[:n:n]
+}
+
+func (p *peerState) clearPending() {
+	p.pending = nil
+	p.pendingSet = map[chainhash.Hash]int{}
+	p.reach = -1
+}
+
+// trimPending drops the leading headers whose blocks the chain now has.
+func (p *peerState) trimPending(has func(chainhash.Hash) bool) {
+	i := 0
+	for i < len(p.pending) && has(p.pending[i].Hash) {
+		delete(p.pendingSet, p.pending[i].Hash)
+		i++
+	}
+	if i == 0 {
+		return
+	}
+	p.pending = append([]*headerchain.Node(nil), p.pending[i:]...)
+	for j, n := range p.pending {
+		p.pendingSet[n.Hash] = j
+	}
+}

@@ -114,4 +114,3 @@ func isFinal(err error) bool {
 	code, isRule := rule.CodeOf(err)
 	return isRule && code != rule.ErrTimeTooNew && code != rule.ErrUnknownParent
 }
-

@@ -118,7 +118,9 @@ func TestOrphanAnnouncementAsksForHeadersOnce(t *testing.T) {
 	var held []func()
 	s.honest.headers = func(loc []chainhash.Hash) ([]byte, bool) {
 		resp, _ := stall(loc)
-		held = append(held, func() { s.victim.m.HeadersResponse(s.victim.now, s.honest.id, s.victim.m.reqsFor(s.honest.id, SendHeaders), resp) })
+		held = append(held, func() {
+			s.victim.m.HeadersResponse(s.victim.now, s.honest.id, s.victim.m.reqsFor(s.honest.id, SendHeaders), resp)
+		})
 		return nil, false
 	}
 	before := s.honest.requests[SendHeaders]

@@ -328,3 +328,37 @@ func (m *Machine) Pending() int {
 	}
 	return n
 }
+
+// PeerHeights returns the height each handshaken peer last showed (its
+// claim, or its highest relayed block).
+func (m *Machine) PeerHeights() map[peer.ID]uint64 {
+	out := make(map[peer.ID]uint64, len(m.peers))
+	for _, id := range m.order {
+		p := m.peers[id]
+		if p.claim != nil {
+			out[id] = p.claim.Height
+		} else if end := p.pendingEnd(); end != nil {
+			out[id] = end.Height
+		}
+	}
+	return out
+}
+
+// BestClaim returns the peer claiming the most work, if that is more than
+// ours, with its claim (a copy), or nil.
+func (m *Machine) BestClaim() (peer.ID, *netproto.Status) {
+	ours := m.chain.Tip().Work
+	var id peer.ID
+	var best *netproto.Status
+	for _, pid := range m.order {
+		p := m.peers[pid]
+		if p.claim == nil || p.claim.Work.Cmp(ours) <= 0 {
+			continue
+		}
+		if best == nil || p.claim.Work.Cmp(best.Work) > 0 {
+			c := *p.claim
+			id, best = pid, &c
+		}
+	}
+	return id, best
+}

@@ -16,10 +16,10 @@ import (
 
 // processBlock runs a block through the chain and lets the mempool, the
 // miner and the metrics follow the tip.
-func (n *Node) processBlock(b *block.Block) (*chain.Result, error) {
+func (n *Node) processBlock(b *block.Block, opts chain.ProcessOptions) (*chain.Result, error) {
 	n.submitMu.Lock()
 	defer n.submitMu.Unlock()
-	res, err := n.chain.ProcessBlock(b, now())
+	res, err := n.chain.ProcessBlockWith(b, now(), opts)
 	n.metrics.blockProcessed(err)
 	if res != nil && len(res.Changes) > 0 {
 		for _, t := range n.pool.ApplyChanges(res.Changes) {
@@ -40,16 +40,16 @@ func (n *Node) processBlock(b *block.Block) (*chain.Result, error) {
 
 // submitLocalBlock processes a block this node mined and announces it.
 func (n *Node) submitLocalBlock(ctx context.Context, b *block.Block) error {
-	if _, err := n.processBlock(b); err != nil {
+	if _, err := n.processBlock(b, chain.ProcessOptions{}); err != nil {
 		return err
 	}
 	return n.blocks.Publish(ctx, b.Encode())
 }
 
-// verdictFor maps a block or transaction error to the gossip verdict: invalid
-// data is rejected (the sender is penalised and it is not relayed); data that
-// is merely not useful now (duplicates, orphans, policy) is ignored.
-func verdictFor(err error) p2p.Verdict {
+// txVerdict maps a transaction error to the gossip verdict: invalid data is
+// rejected (the sender is penalised and it is not relayed); data that is
+// merely not useful now (duplicates, orphans, policy) is ignored.
+func txVerdict(err error) p2p.Verdict {
 	if err == nil {
 		return p2p.Accept
 	}
@@ -66,6 +66,26 @@ func verdictFor(err error) p2p.Verdict {
 	return p2p.Reject
 }
 
+// blockVerdict maps a block error to the gossip verdict. Unlike a
+// transaction, a block that fails against the UTXO set (a missing or
+// immature input) failed with its parent connected: that is final, and the
+// sender is penalised like for any consensus failure. Only a block we cannot
+// judge yet (unknown parent, a time ahead of our clock) or do not want (a
+// duplicate, a chain lighter than ours) is ignored.
+func blockVerdict(err error) p2p.Verdict {
+	if err == nil {
+		return p2p.Accept
+	}
+	code, isRule := rule.CodeOf(err)
+	if !isRule || code == rule.ErrUnknownParent || code == rule.ErrTimeTooNew {
+		return p2p.Ignore
+	}
+	return p2p.Reject
+}
+
+// penaltyInvalidBlock is what relaying a block that breaks a consensus rule costs.
+const penaltyInvalidBlock = 100
+
 func (n *Node) validateBlockMsg(ctx context.Context, from peer.ID, data []byte) p2p.Verdict {
 	if from == n.host.PeerID() {
 		return p2p.Accept
@@ -76,19 +96,24 @@ func (n *Node) validateBlockMsg(ctx context.Context, from peer.ID, data []byte) 
 		n.log.Warn("malformed block from peer", "peer", from, "err", err)
 		return p2p.Reject
 	}
-	_, err = n.processBlock(b)
+	// Nobody asked for it: it is stored only if its chain has the tip's work.
+	_, err = n.processBlock(b, chain.ProcessOptions{Unrequested: true})
+	verdict := blockVerdict(err)
 	switch {
+	case err == nil:
+		n.sync.peerHasBlock(from, b)
+	case verdict == p2p.Reject:
+		n.log.Warn("block from peer rejected", "peer", from, "hash", b.Hash(), "err", err)
+		n.host.Penalize(from, penaltyInvalidBlock, "relayed an invalid block: "+err.Error())
 	case errors.Is(err, chain.ErrDuplicateBlock):
-		return p2p.Ignore
-	case err != nil:
+		n.sync.peerHasBlock(from, b)
+	default:
 		if code, ok := rule.CodeOf(err); ok && code == rule.ErrUnknownParent {
-			n.sync.requestAncestors(from)
-		} else {
-			n.log.Warn("block from peer rejected", "peer", from, "hash", b.Hash(), "err", err)
+			// Its body is not kept; the headers linking it are fetched first.
+			n.sync.orphanBlock(from, b)
 		}
 	}
-	n.sync.peerHasBlock(from, b)
-	return verdictFor(err)
+	return verdict
 }
 
 // acceptTx adds a transaction to the mempool and returns what was added (it
@@ -119,7 +144,7 @@ func (n *Node) validateTxMsg(ctx context.Context, from peer.ID, data []byte) p2p
 		n.sync.requestTxParents(from, t)
 		return p2p.Ignore
 	}
-	if v := verdictFor(err); v == p2p.Reject {
+	if v := txVerdict(err); v == p2p.Reject {
 		n.log.Warn("transaction from peer rejected", "peer", from, "txid", t.ID(), "err", err)
 		return v
 	}

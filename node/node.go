@@ -15,6 +15,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/ledgerd/ledger/block"
+	"github.com/ledgerd/ledger/blocksync"
 	"github.com/ledgerd/ledger/chain"
 	"github.com/ledgerd/ledger/chaincfg"
 	"github.com/ledgerd/ledger/chainhash"
@@ -150,7 +151,7 @@ func start(parent context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	n.wg.Add(1)
-	go func() { defer n.wg.Done(); n.sync.run(ctx) }()
+	go func() { defer n.wg.Done(); n.sync.run(ctx, &n.wg) }()
 	if err := n.startMetrics(ctx); err != nil {
 		n.stop()
 		return nil, err
@@ -187,7 +188,7 @@ func (n *Node) startNetwork(ctx context.Context) error {
 		return e.Tx, ok
 	}, PendingIDs: n.pool.IDs}
 	srv.Register(host)
-	n.sync = newSyncer(n)
+	n.sync = newSyncer(n, blocksync.Config{})
 	host.OnPeerConnected(func(id peer.ID) { n.sync.peerConnected(id) })
 	host.OnPeerDisconnected(func(id peer.ID) { n.sync.peerDisconnected(id) })
 	if n.blocks, err = host.JoinTopic(netproto.TopicBlocks, n.validateBlockMsg); err != nil {

@@ -11,440 +11,335 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/ledgerd/ledger/block"
+	"github.com/ledgerd/ledger/blocksync"
 	"github.com/ledgerd/ledger/chain"
-	"github.com/ledgerd/ledger/chainhash"
 	"github.com/ledgerd/ledger/netproto"
 	"github.com/ledgerd/ledger/p2p"
 	"github.com/ledgerd/ledger/rpc"
-	"github.com/ledgerd/ledger/rule"
-	"github.com/ledgerd/ledger/tx"
 )
 
-// Sync tuning.
+// Sync tuning at the edge; the policy lives in blocksync.
 const (
-	statusInterval   = 5 * time.Second
-	requestTimeout   = 20 * time.Second
-	blocksPerRequest = netproto.MaxBlocksPerReq
-	parallelRequests = 4
-	// Penalties for peers that serve bad data.
-	penaltyWrongNetwork = 100
-	penaltyBadHeaders   = 50
-	penaltyBadBlock     = 100
-	penaltyUnrequested  = 20
+	tickInterval = time.Second
+	// requestGrace lets the machine's own deadline fire before the request's context does.
+	requestGrace = 2 * time.Second
+	// maxHintEvents bounds queued gossip hints (relayed or orphan blocks);
+	// past it they are dropped, as the status poll brings the same news.
+	maxHintEvents = 1024
 )
 
-// peerState is what the node knows of a peer from its handshake and gossip.
-type peerState struct {
-	status *netproto.Status
-}
-
-// syncer keeps the node on the most-work chain its peers know: it runs the
-// status handshake with every new peer, polls statuses, and downloads
-// headers first, then blocks in parallel from several peers.
+// syncer is the I/O edge of the sync state machine: it feeds the machine
+// events (peers coming and going, responses, processed blocks, time) from one
+// goroutine that owns it, and carries out the actions it returns. Requests
+// run in goroutines of their own, bounded by what the machine keeps in
+// flight; blocks are processed in order by a second goroutine, so that
+// validation overlaps the download.
 type syncer struct {
-	n       *Node
-	mu      sync.Mutex
-	peers   map[peer.ID]*peerState
-	kick    chan peer.ID
-	syncing bool
-	prog    *rpc.SyncProgress
+	n   *Node
+	cfg blocksync.Config
+
+	mu     sync.Mutex
+	events []func(m *blocksync.Machine, now time.Time)
+	hints  int
+	wake   chan struct{}
+
+	apply *applyQueue
+
+	// Snapshot for status reports, written by the loop.
+	snapMu   sync.Mutex
+	progress rpc.SyncProgress
+	syncing  bool
+	heights  map[peer.ID]uint64
+	bestID   peer.ID
+	best     *netproto.Status
+	episode  struct {
+		start       time.Time
+		startHeight uint64
+		lastLog     time.Time
+	}
+
+	mempoolSem chan struct{}
+	parentSem  chan struct{}
+
+	// ctx and wg are the loop's, set before it starts; only the loop and the
+	// goroutines it starts use them.
+	ctx context.Context
+	wg  *sync.WaitGroup
 }
 
-func newSyncer(n *Node) *syncer {
-	return &syncer{n: n, peers: map[peer.ID]*peerState{}, kick: make(chan peer.ID, 64)}
+func newSyncer(n *Node, cfg blocksync.Config) *syncer {
+	return &syncer{n: n, cfg: cfg, wake: make(chan struct{}, 1), apply: newApplyQueue(),
+		heights: map[peer.ID]uint64{}, mempoolSem: make(chan struct{}, 4), parentSem: make(chan struct{}, maxTxParentFetches)}
 }
 
-func (s *syncer) peerConnected(id peer.ID) {
+// post queues an event for the loop. It never blocks.
+func (s *syncer) post(ev func(m *blocksync.Machine, now time.Time)) {
+	s.mu.Lock()
+	s.events = append(s.events, ev)
+	s.mu.Unlock()
 	select {
-	case s.kick <- id:
+	case s.wake <- struct{}{}:
 	default:
 	}
 }
 
-func (s *syncer) peerDisconnected(id peer.ID) {
+// postHint queues a gossip hint unless too many are waiting.
+func (s *syncer) postHint(ev func(m *blocksync.Machine, now time.Time)) {
 	s.mu.Lock()
-	delete(s.peers, id)
+	if s.hints >= maxHintEvents {
+		s.mu.Unlock()
+		return
+	}
+	s.hints++
 	s.mu.Unlock()
+	s.post(func(m *blocksync.Machine, now time.Time) {
+		s.mu.Lock()
+		s.hints--
+		s.mu.Unlock()
+		ev(m, now)
+	})
 }
 
-// requestAncestors is called when a peer gossips a block whose parent we lack.
-func (s *syncer) requestAncestors(id peer.ID) { s.peerConnected(id) }
+func (s *syncer) peerConnected(id peer.ID) {
+	s.post(func(m *blocksync.Machine, now time.Time) { m.PeerConnected(now, id) })
+}
 
-// peerHasBlock records that a peer has a block, raising what we think its height is.
+func (s *syncer) peerDisconnected(id peer.ID) {
+	s.post(func(m *blocksync.Machine, now time.Time) { m.PeerDisconnected(now, id) })
+}
+
+// orphanBlock reports a relayed block whose parent we lack: its sender is asked for headers.
+func (s *syncer) orphanBlock(id peer.ID, b *block.Block) {
+	hash := b.Hash()
+	s.postHint(func(m *blocksync.Machine, now time.Time) { m.OrphanBlock(now, id, hash) })
+}
+
+// peerHasBlock records that a peer relayed a block we accepted.
 func (s *syncer) peerHasBlock(id peer.ID, b *block.Block) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if st, ok := s.peers[id]; ok && st.status != nil {
-		if h := b.Txs[0].Coinbase.Height; h > st.status.Height {
-			st.status.Height = h
-		}
-	}
+	hash, height := b.Hash(), b.Txs[0].Coinbase.Height
+	s.postHint(func(m *blocksync.Machine, now time.Time) { m.PeerHasBlock(now, id, hash, height) })
 }
 
-// requestTxParents fetches the missing parents of an orphan transaction from the peer that sent it.
-func (s *syncer) requestTxParents(id peer.ID, t *tx.Tx) {
-	go func() {
-		ctx, cancel := context.WithTimeout(context.Background(), requestTimeout)
-		defer cancel()
-		for _, in := range t.Inputs {
-			if _, ok := s.n.pool.Get(in.Prev.TxID); ok || s.n.chain.HasTx(in.Prev.TxID) {
-				continue
-			}
-			raw, err := s.n.host.Request(ctx, id, netproto.ProtoTx, netproto.EncodeHashes([]chainhash.Hash{in.Prev.TxID}), netproto.MaxTxRespSize)
-			if err != nil {
-				continue
-			}
-			parent, err := chain.DecodeTx(raw)
-			if err != nil || parent.ID() != in.Prev.TxID {
-				s.n.host.Penalize(id, penaltyBadBlock, "served a transaction that is not the one asked for")
-				return
-			}
-			s.n.acceptTx(parent)
-		}
-		s.n.acceptTx(t)
-	}()
-}
-
-// isSyncing reports whether an initial or catch-up download is under way, and its progress.
+// isSyncing reports whether a download is under way, and its progress.
 func (s *syncer) isSyncing() (bool, *rpc.SyncProgress) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if s.prog == nil {
-		return s.syncing, nil
+	s.snapMu.Lock()
+	defer s.snapMu.Unlock()
+	if !s.syncing {
+		return false, nil
 	}
-	p := *s.prog
-	return s.syncing, &p
+	p := s.progress
+	return true, &p
+}
+
+// bestPeer returns the peer claiming the most work above ours and its claim, or nil.
+func (s *syncer) bestPeer() (peer.ID, *netproto.Status) {
+	s.snapMu.Lock()
+	defer s.snapMu.Unlock()
+	return s.bestID, s.best
 }
 
 func (s *syncer) heightOf(id peer.ID) uint64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if st, ok := s.peers[id]; ok && st.status != nil {
-		return st.status.Height
-	}
-	return 0
+	s.snapMu.Lock()
+	defer s.snapMu.Unlock()
+	return s.heights[id]
 }
 
-func (s *syncer) run(ctx context.Context) {
-	ticker := time.NewTicker(statusInterval)
+// run owns the machine until ctx ends.
+func (s *syncer) run(ctx context.Context, wg *sync.WaitGroup) {
+	s.ctx, s.wg = ctx, wg
+	m := blocksync.New(s.n.params, s.n.chain, s.cfg)
+	wg.Add(1)
+	go func() { defer wg.Done(); s.applyLoop(ctx) }()
+	for _, p := range s.n.host.Peers() {
+		m.PeerConnected(time.Now(), p.ID)
+	}
+	ticker := time.NewTicker(tickInterval)
 	defer ticker.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case id := <-s.kick:
-			s.handshake(ctx, id)
 		case <-ticker.C:
-			for _, p := range s.n.host.Peers() {
-				s.handshake(ctx, p.ID)
-			}
-		}
-		s.syncToBest(ctx)
-	}
-}
-
-// handshake asks a peer for its status; a peer on another network is dropped.
-func (s *syncer) handshake(ctx context.Context, id peer.ID) {
-	rctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	raw, err := s.n.host.Request(rctx, id, netproto.ProtoStatus, nil, netproto.MaxStatusSize)
-	if errors.Is(err, p2p.ErrUnsupported) {
-		// Protocol IDs carry the network name. A peer serving another
-		// network's protocols is on another network; one serving none is a
-		// light client (SPV) and stays.
-		if nets := s.n.host.PeerNetworks(id); len(nets) > 0 && !slices.Contains(nets, s.n.params.Name) {
-			s.n.log.Info("dropping peer that does not speak this network's protocol", "peer", id, "its_networks", nets)
-			s.n.host.Disconnect(id)
-		}
-		return
-	}
-	if err != nil {
-		s.n.log.Debug("status request failed", "peer", id, "err", err)
-		return
-	}
-	st, err := netproto.DecodeStatus(raw)
-	if err != nil {
-		s.n.host.Penalize(id, penaltyBadHeaders, "malformed status")
-		return
-	}
-	if st.Network != s.n.params.Name || st.Genesis != s.n.params.GenesisHash() {
-		s.n.log.Warn("peer is on another network", "peer", id, "network", st.Network)
-		s.n.host.Penalize(id, penaltyWrongNetwork, "wrong network or genesis")
-		return
-	}
-	s.mu.Lock()
-	old, known := s.peers[id]
-	s.peers[id] = &peerState{status: st}
-	s.mu.Unlock()
-	// A new peer, or one whose tip moved (a reorg can put transactions back
-	// in its pool), may hold transactions we lack.
-	if !known || old.status == nil || old.status.Tip != st.Tip {
-		go s.fetchMempool(ctx, id)
-	}
-}
-
-// fetchMempool asks a new peer which transactions it holds and fetches the
-// ones we lack: gossip is best effort, this makes the pools complete.
-func (s *syncer) fetchMempool(ctx context.Context, id peer.ID) {
-	rctx, cancel := context.WithTimeout(ctx, requestTimeout)
-	defer cancel()
-	raw, err := s.n.host.Request(rctx, id, netproto.ProtoMempool, nil, netproto.MaxMempoolRespSize)
-	if err != nil {
-		return
-	}
-	ids, err := netproto.DecodeHashes(raw, netproto.MaxMempoolIDs)
-	if err != nil {
-		s.n.host.Penalize(id, penaltyBadHeaders, "malformed mempool list")
-		return
-	}
-	for _, txid := range ids {
-		if _, ok := s.n.pool.Get(txid); ok || s.n.chain.HasTx(txid) {
-			continue
-		}
-		raw, err := s.n.host.Request(rctx, id, netproto.ProtoTx, netproto.EncodeHashes([]chainhash.Hash{txid}), netproto.MaxTxRespSize)
-		if err != nil {
-			continue
-		}
-		t, err := chain.DecodeTx(raw)
-		if err != nil || t.ID() != txid {
-			s.n.host.Penalize(id, penaltyBadBlock, "served a transaction that is not the one asked for")
-			return
-		}
-		s.n.acceptTx(t)
-	}
-}
-
-// bestPeer returns the peer claiming the most work, if it is more than ours.
-func (s *syncer) bestPeer() (peer.ID, *netproto.Status) {
-	ours := s.n.chain.Tip().Work
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var best peer.ID
-	var bestSt *netproto.Status
-	for id, st := range s.peers {
-		if st.status == nil || st.status.Work.Cmp(ours) <= 0 {
-			continue
-		}
-		if bestSt == nil || st.status.Work.Cmp(bestSt.Work) > 0 {
-			best, bestSt = id, st.status
-		}
-	}
-	return best, bestSt
-}
-
-// peersAtLeast returns peers whose last status reached height.
-func (s *syncer) peersAtLeast(height uint64) []peer.ID {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []peer.ID
-	for id, st := range s.peers {
-		if st.status != nil && st.status.Height >= height {
-			out = append(out, id)
-		}
-	}
-	return out
-}
-
-func (s *syncer) setSyncing(on bool, prog *rpc.SyncProgress) {
-	s.mu.Lock()
-	s.syncing, s.prog = on, prog
-	s.mu.Unlock()
-}
-
-// syncToBest downloads from the peer with the most work until we have caught up.
-func (s *syncer) syncToBest(ctx context.Context) {
-	for ctx.Err() == nil {
-		id, st := s.bestPeer()
-		if st == nil {
-			s.setSyncing(false, nil)
-			return
-		}
-		if err := s.syncFrom(ctx, id, st); err != nil {
-			s.n.log.Warn("sync from peer failed", "peer", id, "err", err)
+			m.Tick(time.Now())
+		case <-s.wake:
 			s.mu.Lock()
-			delete(s.peers, id) // ask again at the next status round
+			evs := s.events
+			s.events = nil
 			s.mu.Unlock()
+			for _, ev := range evs {
+				ev(m, time.Now())
+			}
+		}
+		for _, a := range m.Ready() {
+			s.do(ctx, wg, a)
+		}
+		s.snapshot(m)
+	}
+}
+
+// do carries out one action of the machine.
+func (s *syncer) do(ctx context.Context, wg *sync.WaitGroup, a blocksync.Action) {
+	n := s.n
+	switch a.Kind {
+	case blocksync.SendStatus:
+		s.request(ctx, wg, a, netproto.ProtoStatus, nil, netproto.MaxStatusSize, s.cfg.HeadersTimeout,
+			func(m *blocksync.Machine, now time.Time, raw []byte) { m.StatusResponse(now, a.Peer, a.Req, raw) })
+	case blocksync.SendHeaders:
+		req := netproto.HeadersRequest{Locator: a.Locator, Max: netproto.MaxHeaders}
+		s.request(ctx, wg, a, netproto.ProtoHeaders, req.Encode(), netproto.MaxHeadersSize, s.cfg.HeadersTimeout,
+			func(m *blocksync.Machine, now time.Time, raw []byte) { m.HeadersResponse(now, a.Peer, a.Req, raw) })
+	case blocksync.SendBlocks:
+		s.request(ctx, wg, a, netproto.ProtoBlocks, netproto.EncodeHashes(a.Hashes), netproto.MaxBlocksRespSize, s.cfg.BlocksTimeout,
+			func(m *blocksync.Machine, now time.Time, raw []byte) { m.BlocksResponse(now, a.Peer, a.Req, raw) })
+	case blocksync.Process:
+		s.apply.push(a)
+	case blocksync.Penalize:
+		n.host.Penalize(a.Peer, a.Points, a.Reason)
+	case blocksync.Disconnect:
+		n.host.Disconnect(a.Peer)
+	case blocksync.FetchMempool:
+		select {
+		case s.mempoolSem <- struct{}{}:
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-s.mempoolSem }()
+				s.fetchMempool(ctx, a.Peer)
+			}()
+		default: // enough reconciliations under way; the next round catches up
+		}
+	}
+}
+
+// request runs one request in a goroutine and posts its outcome.
+func (s *syncer) request(ctx context.Context, wg *sync.WaitGroup, a blocksync.Action, proto string, body []byte, max int,
+	timeout time.Duration, onResponse func(m *blocksync.Machine, now time.Time, raw []byte)) {
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		rctx, cancel := context.WithTimeout(ctx, timeout+requestGrace)
+		defer cancel()
+		raw, err := s.n.host.Request(rctx, a.Peer, proto, body, max)
+		if err != nil {
+			why := blocksync.Transport
+			switch {
+			case errors.Is(err, p2p.ErrUnsupported):
+				why = blocksync.Unsupported
+				if a.Kind == blocksync.SendStatus {
+					s.dropOtherNetwork(a.Peer)
+				}
+			case errors.Is(err, p2p.ErrRemote):
+				why = blocksync.Remote
+			}
+			s.n.log.Debug("request failed", "peer", a.Peer, "proto", proto, "err", err)
+			s.post(func(m *blocksync.Machine, now time.Time) { m.RequestFailed(now, a.Peer, a.Req, why) })
 			return
 		}
-	}
-}
-
-// syncFrom fetches headers from id after our locator, checks them, then
-// downloads and connects their blocks, repeating until id has nothing new.
-func (s *syncer) syncFrom(ctx context.Context, id peer.ID, st *netproto.Status) error {
-	started := time.Now()
-	startHeight := s.n.chain.Tip().Height
-	for ctx.Err() == nil {
-		req := netproto.HeadersRequest{Locator: s.n.chain.Locator(), Max: netproto.MaxHeaders}
-		if len(req.Locator) > netproto.MaxLocator {
-			req.Locator = req.Locator[:netproto.MaxLocator]
-		}
-		rctx, cancel := context.WithTimeout(ctx, requestTimeout)
-		raw, err := s.n.host.Request(rctx, id, netproto.ProtoHeaders, req.Encode(), netproto.MaxHeadersSize)
-		cancel()
-		if err != nil {
-			return fmt.Errorf("headers: %w", err)
-		}
-		headers, err := netproto.DecodeHeaders(raw)
-		if err != nil {
-			s.n.host.Penalize(id, penaltyBadHeaders, "malformed headers")
-			return err
-		}
-		if len(headers) == 0 {
-			return nil
-		}
-		// Skip headers we already have (the peer may resend the part we share).
-		for len(headers) > 0 && s.n.chain.HasBlock(headers[0].Hash()) {
-			headers = headers[1:]
-		}
-		if len(headers) == 0 {
-			return nil
-		}
-		work, err := s.n.chain.CheckHeaders(headers, now())
-		if err != nil {
-			if code, ok := rule.CodeOf(err); ok && code != rule.ErrTimeTooNew {
-				s.n.host.Penalize(id, penaltyBadHeaders, "invalid headers: "+err.Error())
-			}
-			return fmt.Errorf("headers from peer: %w", err)
-		}
-		target := st.Height
-		if last := headerHeight(s.n.chain, headers); last > target {
-			target = last
-		}
-		if err := s.downloadBlocks(ctx, id, headers, startHeight, target, started); err != nil {
-			return err
-		}
-		if work.Cmp(st.Work) >= 0 || len(headers) < netproto.MaxHeaders {
-			if tip := s.n.chain.Tip(); tip.Work.Cmp(st.Work) >= 0 {
-				s.n.log.Info("synced", "height", tip.Height, "peer", id, "took", time.Since(started).Round(time.Millisecond))
-				return nil
-			}
-		}
-	}
-	return ctx.Err()
-}
-
-// headerHeight returns the height the last of headers will have.
-func headerHeight(c *chain.Chain, headers []block.Header) uint64 {
-	_, info, err := c.BlockByHash(headers[0].Prev)
-	if err != nil {
-		return 0
-	}
-	return info.Height + uint64(len(headers))
-}
-
-// downloadBlocks fetches the blocks of headers in batches from several peers
-// at once and connects them in order, reporting progress.
-func (s *syncer) downloadBlocks(ctx context.Context, primary peer.ID, headers []block.Header, startHeight, target uint64, started time.Time) error {
-	type batch struct {
-		index  int
-		hashes []chainhash.Hash
-		blocks []*block.Block
-		err    error
-		done   chan struct{}
-	}
-	baseHeight := headerHeight(s.n.chain, headers) - uint64(len(headers))
-	var batches []*batch
-	for i := 0; i < len(headers); i += blocksPerRequest {
-		end := min(i+blocksPerRequest, len(headers))
-		b := &batch{index: i, done: make(chan struct{})}
-		for _, h := range headers[i:end] {
-			b.hashes = append(b.hashes, h.Hash())
-		}
-		batches = append(batches, b)
-	}
-	sem := make(chan struct{}, parallelRequests)
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		for i, b := range batches {
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				return
-			}
-			go func(i int, b *batch) {
-				defer close(b.done)
-				candidates := s.peersAtLeast(baseHeight + uint64(b.index+len(b.hashes)))
-				who := primary
-				if len(candidates) > 0 {
-					who = candidates[i%len(candidates)]
-				}
-				b.blocks, b.err = s.fetchBlocks(ctx, who, b.hashes)
-				if b.err != nil && who != primary {
-					b.blocks, b.err = s.fetchBlocks(ctx, primary, b.hashes)
-				}
-			}(i, b)
-		}
+		s.post(func(m *blocksync.Machine, now time.Time) { onResponse(m, now, raw) })
 	}()
-	lastLog := time.Now()
-	for _, b := range batches {
-		select {
-		case <-b.done:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-		<-sem
-		if b.err != nil {
-			return b.err
-		}
-		for _, blk := range b.blocks {
-			if _, err := s.n.processBlock(blk); err != nil && !errors.Is(err, chain.ErrDuplicateBlock) {
-				return fmt.Errorf("connect downloaded block %s: %w", blk.Hash(), err)
-			}
-		}
-		s.report(startHeight, target, started, &lastLog)
-	}
-	return nil
 }
 
-// fetchBlocks asks id for blocks by hash and checks it sent exactly those.
-func (s *syncer) fetchBlocks(ctx context.Context, id peer.ID, hashes []chainhash.Hash) ([]*block.Block, error) {
-	rctx, cancel := context.WithTimeout(ctx, requestTimeout)
-	defer cancel()
-	raw, err := s.n.host.Request(rctx, id, netproto.ProtoBlocks, netproto.EncodeHashes(hashes), netproto.MaxBlocksRespSize)
-	if err != nil {
-		return nil, fmt.Errorf("blocks from %s: %w", id, err)
+// dropOtherNetwork disconnects a peer that serves another network's
+// protocols; one serving none is a light client (SPV) and stays.
+func (s *syncer) dropOtherNetwork(id peer.ID) {
+	if nets := s.n.host.PeerNetworks(id); len(nets) > 0 && !slices.Contains(nets, s.n.params.Name) {
+		s.n.log.Info("dropping peer that does not speak this network's protocol", "peer", id, "its_networks", nets)
+		s.n.host.Disconnect(id)
 	}
-	blobs, err := netproto.DecodeBlobs(raw, len(hashes), netproto.MaxBlockSize)
-	if err != nil || len(blobs) != len(hashes) {
-		s.n.host.Penalize(id, penaltyBadBlock, "malformed blocks response")
-		return nil, fmt.Errorf("blocks from %s: malformed response", id)
-	}
-	out := make([]*block.Block, len(blobs))
-	for i, blob := range blobs {
-		b, err := chain.DecodeBlock(blob)
-		if err != nil || b.Hash() != hashes[i] {
-			s.n.host.Penalize(id, penaltyBadBlock, "served a block that is not the one asked for")
-			return nil, fmt.Errorf("blocks from %s: block %d is not %s", id, i, hashes[i])
-		}
-		out[i] = b
-	}
-	return out, nil
 }
 
-// report updates and logs sync progress at most every few seconds.
-func (s *syncer) report(startHeight, target uint64, started time.Time, lastLog *time.Time) {
-	height := s.n.chain.Tip().Height
-	elapsed := time.Since(started).Seconds()
-	done := float64(height - min(height, startHeight))
+// applyLoop processes downloaded blocks in the order the machine handed them over.
+func (s *syncer) applyLoop(ctx context.Context) {
+	for {
+		a, ok := s.apply.pop(ctx)
+		if !ok {
+			return
+		}
+		_, err := s.n.processBlock(a.Block, chain.ProcessOptions{})
+		if err != nil && !errors.Is(err, chain.ErrDuplicateBlock) {
+			s.n.log.Warn("downloaded block rejected", "peer", a.Peer, "hash", a.Block.Hash(), "err", err)
+		}
+		hash := a.Block.Hash()
+		s.post(func(m *blocksync.Machine, now time.Time) { m.BlockProcessed(now, hash, err) })
+	}
+}
+
+// snapshot publishes progress for status reports and logs it while syncing.
+func (s *syncer) snapshot(m *blocksync.Machine) {
+	pr := m.Progress()
+	tip := s.n.chain.Tip()
+	now := time.Now()
+	s.snapMu.Lock()
+	defer s.snapMu.Unlock()
+	s.heights = m.PeerHeights()
+	s.bestID, s.best = m.BestClaim()
+	if !pr.Syncing {
+		if s.syncing {
+			s.n.log.Info("synced", "height", tip.Height, "took", now.Sub(s.episode.start).Round(time.Millisecond))
+		}
+		s.syncing = false
+		return
+	}
+	if !s.syncing {
+		s.syncing = true
+		s.episode.start, s.episode.startHeight, s.episode.lastLog = now, tip.Height, now
+	}
+	target := max(pr.TargetHeight, tip.Height)
+	elapsed := now.Sub(s.episode.start).Seconds()
 	rate := 0.0
 	if elapsed > 0 {
-		rate = done / elapsed
+		rate = float64(tip.Height-min(tip.Height, s.episode.startHeight)) / elapsed
+	}
+	eta := 0.0
+	if rate > 0 {
+		eta = float64(target-tip.Height) / rate
 	}
 	pct := 100.0
 	if target > 0 {
-		pct = 100 * float64(height) / float64(target)
+		pct = 100 * float64(tip.Height) / float64(target)
 	}
-	eta := 0.0
-	if rate > 0 && target > height {
-		eta = float64(target-height) / rate
+	s.progress = rpc.SyncProgress{Height: tip.Height, TargetHeight: target, Percent: pct, BlocksPerSec: rate, ETASeconds: eta}
+	if now.Sub(s.episode.lastLog) >= 2*time.Second {
+		s.episode.lastLog = now
+		s.n.log.Info("sync progress", "height", tip.Height, "target", target, "percent", fmt.Sprintf("%.1f", pct),
+			"blocks_per_sec", fmt.Sprintf("%.1f", rate), "eta", (time.Duration(eta) * time.Second).String(), "pending_headers", m.Pending())
 	}
-	prog := &rpc.SyncProgress{Height: height, TargetHeight: target, Percent: min(pct, 100), BlocksPerSec: rate, ETASeconds: eta}
-	s.setSyncing(height < target, prog)
-	if time.Since(*lastLog) >= 2*time.Second || height >= target {
-		*lastLog = time.Now()
-		s.n.log.Info("sync progress", "height", height, "target", target, "percent", fmt.Sprintf("%.1f", prog.Percent),
-			"blocks_per_sec", fmt.Sprintf("%.1f", rate), "eta", (time.Duration(eta) * time.Second).String())
+}
+
+// applyQueue hands Process actions from the loop to the apply goroutine
+// without ever blocking the loop (the machine's window bounds its length).
+type applyQueue struct {
+	mu    sync.Mutex
+	items []blocksync.Action
+	wake  chan struct{}
+}
+
+func newApplyQueue() *applyQueue { return &applyQueue{wake: make(chan struct{}, 1)} }
+
+func (q *applyQueue) push(a blocksync.Action) {
+	q.mu.Lock()
+	q.items = append(q.items, a)
+	q.mu.Unlock()
+	select {
+	case q.wake <- struct{}{}:
+	default:
+	}
+}
+
+func (q *applyQueue) pop(ctx context.Context) (blocksync.Action, bool) {
+	for {
+		q.mu.Lock()
+		if len(q.items) > 0 {
+			a := q.items[0]
+			q.items = q.items[1:]
+			q.mu.Unlock()
+			return a, true
+		}
+		q.mu.Unlock()
+		select {
+		case <-ctx.Done():
+			return blocksync.Action{}, false
+		case <-q.wake:
+		}
 	}
 }

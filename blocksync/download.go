@@ -1,7 +1,9 @@
 package blocksync
 
 import (
+	"cmp"
 	"errors"
+	"slices"
 	"math/big"
 	"time"
 
@@ -36,14 +38,17 @@ type wanted struct {
 	tried map[peer.ID]bool
 }
 
-// download is the chain being downloaded: the most-work chain of validated
-// headers any peer showed, if it has more work than ours.
+// download is what is being downloaded: the blocks we lack of every chain
+// of validated headers a peer showed that has more work than ours, in height
+// order. Downloading every such chain at once (not only the best) means that
+// a peer which shows the most work and then stalls holds up only its own
+// chain until it times out; the honest chains progress meanwhile.
 type download struct {
-	target *headerchain.Node
-	want   []*wanted // blocks of target the chain lacks, in order
+	target *headerchain.Node // the most-work chain shown, for progress reports
+	want   []*wanted         // blocks the chain lacks, by height
 	byHash map[chainhash.Hash]*wanted
 	bytes  int  // bytes of blocks received and not yet handed to the chain
-	stale  bool // peers' headers changed: choose the target and reaches again
+	stale  bool // peers' headers changed: choose the targets and who serves what again
 }
 
 func (d *download) reset() {
@@ -62,69 +67,77 @@ func (d *download) requeue(r *request, from peer.ID) {
 	}
 }
 
-// chooseTarget picks the most-work pending header chain with more work than
-// ours (the first-connected peer's on ties) and lists its blocks we lack.
-func (m *Machine) chooseTarget(ours *big.Int) {
+// chooseTargets lists the blocks we lack of every pending header chain with
+// more work than ours, keeping the state of blocks already under way, and
+// works out which peer can serve which.
+func (m *Machine) chooseTargets(ours *big.Int) {
 	d := &m.dl
 	if !d.stale {
 		return
 	}
 	d.stale = false
-	var best *headerchain.Node
+	var ends []*headerchain.Node
+	d.target = nil
 	for _, id := range m.order {
 		end := m.peers[id].pendingEnd()
-		if end != nil && end.Work.Cmp(ours) > 0 && (best == nil || end.Work.Cmp(best.Work) > 0) {
-			best = end
+		if end == nil || end.Work.Cmp(ours) <= 0 {
+			continue
+		}
+		ends = append(ends, end)
+		if d.target == nil || end.Work.Cmp(d.target.Work) > 0 {
+			d.target = end
 		}
 	}
-	if best == nil {
-		d.reset()
-		d.stale = false
-	} else if d.target == nil || d.target.Hash != best.Hash {
-		var path []*headerchain.Node
-		for n := best; n != nil && !m.chain.HasBlock(n.Hash); n = n.Parent {
-			path = append(path, n)
-		}
-		old := d.byHash
-		d.target, d.want, d.byHash = best, make([]*wanted, 0, len(path)), make(map[chainhash.Hash]*wanted, len(path))
-		for i := len(path) - 1; i >= 0; i-- {
-			w := old[path[i].Hash]
+	old := d.byHash
+	d.want, d.byHash = nil, map[chainhash.Hash]*wanted{}
+	for _, end := range ends {
+		for n := end; n != nil && d.byHash[n.Hash] == nil && !m.chain.HasBlock(n.Hash); n = n.Parent {
+			w := old[n.Hash]
 			if w == nil {
-				w = &wanted{node: path[i], tried: map[peer.ID]bool{}}
+				w = &wanted{node: n, tried: map[peer.ID]bool{}}
 			}
-			delete(old, path[i].Hash)
+			delete(old, n.Hash)
 			d.want = append(d.want, w)
-			d.byHash[w.node.Hash] = w
+			d.byHash[n.Hash] = w
 		}
-		for _, w := range old {
-			if w.state == buffered {
-				d.bytes -= w.size
-			}
+	}
+	slices.SortStableFunc(d.want, func(a, b *wanted) int { return cmp.Compare(a.node.Height, b.node.Height) })
+	for _, w := range old {
+		if w.state == buffered {
+			d.bytes -= w.size
 		}
 	}
 	for _, id := range m.order {
-		m.computeReach(m.peers[id])
+		m.computeServes(m.peers[id])
 	}
 }
 
-// computeReach finds the highest target block the peer announced.
-func (m *Machine) computeReach(p *peerState) {
-	p.reach = -1
-	for i := len(p.pending) - 1; i >= 0; i-- {
-		if m.dl.byHash[p.pending[i].Hash] != nil {
-			p.reach = int64(p.pending[i].Height)
-			break
+// computeServes finds the wanted blocks a peer announced, or announced a
+// descendant of: it has all of them.
+func (m *Machine) computeServes(p *peerState) {
+	p.serves = map[chainhash.Hash]bool{}
+	mark := func(n *headerchain.Node) {
+		for ; n != nil && m.dl.byHash[n.Hash] != nil && !p.serves[n.Hash]; n = n.Parent {
+			p.serves[n.Hash] = true
+		}
+	}
+	if end := p.pendingEnd(); end != nil {
+		for i := len(p.pending) - 1; i >= 0; i-- {
+			if m.dl.byHash[p.pending[i].Hash] != nil {
+				mark(p.pending[i])
+				break
+			}
 		}
 	}
 	for _, t := range p.tips {
-		if w := m.dl.byHash[t]; w != nil && int64(w.node.Height) > p.reach {
-			p.reach = int64(w.node.Height)
+		if w := m.dl.byHash[t]; w != nil {
+			mark(w.node)
 		}
 	}
 }
 
 func (m *Machine) canServe(p *peerState, w *wanted) bool {
-	return int64(w.node.Height) <= p.reach && !w.tried[p.id]
+	return p.serves[w.node.Hash] && !w.tried[p.id]
 }
 
 // server returns the least busy peer that announced w and has a free request slot.
@@ -142,7 +155,7 @@ func (m *Machine) server(w *wanted) (best *peerState, anyone bool) {
 	return best, anyone
 }
 
-// requestBlocks asks announcers for the target's blocks, within the window.
+// requestBlocks asks announcers for wanted blocks, within the window.
 func (m *Machine) requestBlocks(now time.Time) {
 	d := &m.dl
 	limit := min(len(d.want), m.cfg.Window)
@@ -158,18 +171,16 @@ func (m *Machine) requestBlocks(now time.Time) {
 		p, anyone := m.server(w)
 		if !anyone {
 			m.noServer(w)
-			return
+			continue
 		}
 		if p == nil {
 			continue
 		}
 		batch := []*wanted{w}
 		for j := i + 1; j < limit && len(batch) < m.cfg.BlocksPerRequest; j++ {
-			x := d.want[j]
-			if x.state != needed || !m.canServe(p, x) {
-				break
+			if x := d.want[j]; x.state == needed && m.canServe(p, x) {
+				batch = append(batch, x)
 			}
-			batch = append(batch, x)
 		}
 		hashes := make([]chainhash.Hash, len(batch))
 		for k, x := range batch {
@@ -180,41 +191,45 @@ func (m *Machine) requestBlocks(now time.Time) {
 		for _, x := range batch {
 			x.state, x.req = inflight, r.id
 		}
-		i += len(batch) - 1
 	}
 }
 
-// noServer gives up on a target whose next block no announcer will serve:
-// their claims and headers are forgotten (they were penalised as they
-// failed), and sync turns to what other peers show.
+// noServer gives up on a chain whose block w no announcer will serve: the
+// claims and headers of the peers that announced it are forgotten (they
+// were penalised as they failed), and the other chains go on.
 func (m *Machine) noServer(w *wanted) {
 	for _, id := range m.order {
-		if p := m.peers[id]; int64(w.node.Height) <= p.reach {
+		if p := m.peers[id]; p.serves[w.node.Hash] {
 			m.discard(p)
 		}
 	}
-	m.dl.reset()
+	w.state = done // not wanted any more; the targets are chosen again at the next step
+	m.dl.stale = true
 }
 
-// processReady hands received blocks to the chain, strictly in order.
+// processReady hands received blocks to the chain, each after its parent.
 func (m *Machine) processReady() {
 	d := &m.dl
 	for len(d.want) > 0 && d.want[0].state == done {
 		delete(d.byHash, d.want[0].node.Hash)
 		d.want = d.want[1:]
 	}
-	for _, w := range d.want {
-		switch w.state {
-		case processing, done:
-			continue
-		case buffered:
-			m.emit(Action{Kind: Process, Peer: w.from, Block: w.block})
-			w.state, w.block = processing, nil
-			d.bytes -= w.size
+	for _, w := range d.want[:min(len(d.want), m.cfg.Window)] {
+		if w.state != buffered || !m.parentReady(w) {
 			continue
 		}
-		return
+		m.emit(Action{Kind: Process, Peer: w.from, Block: w.block})
+		w.state, w.block = processing, nil
+		d.bytes -= w.size
 	}
+}
+
+// parentReady reports whether w's parent is in the chain or handed to it already.
+func (m *Machine) parentReady(w *wanted) bool {
+	if p := m.dl.byHash[w.node.Header.Prev]; p != nil {
+		return p.state == processing || (p.state == done && m.chain.HasBlock(p.node.Hash))
+	}
+	return m.chain.HasBlock(w.node.Header.Prev)
 }
 
 // BlocksResponse handles a peer's answer to a blocks request.
@@ -270,10 +285,11 @@ func (m *Machine) BlockProcessed(now time.Time, hash chainhash.Hash, err error) 
 	case err == nil || errors.Is(err, chain.ErrDuplicateBlock):
 		w.state = done
 	case isFinal(err):
+		w.state = done
 		m.penalize(w.from, PenaltyInvalid, "served an invalid block: "+err.Error())
 		for _, id := range m.order {
 			p := m.peers[id]
-			if int64(w.node.Height) > p.reach {
+			if !p.serves[w.node.Hash] && id != w.from {
 				continue
 			}
 			if id != w.from {
@@ -281,14 +297,13 @@ func (m *Machine) BlockProcessed(now time.Time, hash chainhash.Hash, err error) 
 			}
 			m.discard(p)
 		}
-		if p := m.peers[w.from]; p != nil {
-			m.discard(p)
-		}
-		m.dl.reset()
+		m.dl.stale = true
 	default:
 		// Not the block's fault (a local error, or a time we cannot judge
-		// yet): start over from what peers show.
-		m.dl.reset()
+		// yet): ask again.
+		w.state = needed
+		w.tried[w.from] = true
+		m.dl.stale = true
 	}
 	for _, id := range m.order {
 		m.peers[id].trimPending(m.chain.HasBlock)

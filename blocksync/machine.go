@@ -143,7 +143,7 @@ func (m *Machine) StatusResponse(now time.Time, from peer.ID, req uint64, raw []
 	p.handshaken = true
 	p.claim = st
 	p.noteTip(st.Tip)
-	m.dl.stale = true
+	m.noteWanted(st.Tip)
 	if m.synced && (first || tipMoved) {
 		m.fetchMempool(now, p)
 	}
@@ -178,7 +178,7 @@ func (m *Machine) PeerHasBlock(now time.Time, from peer.ID, hash chainhash.Hash,
 		return
 	}
 	p.noteTip(hash)
-	m.dl.stale = true
+	m.noteWanted(hash)
 	if p.claim != nil && height > p.claim.Height {
 		p.claim.Height = height
 	}
@@ -194,7 +194,6 @@ func (m *Machine) OrphanBlock(now time.Time, from peer.ID, hash chainhash.Hash) 
 	}
 	p.noteTip(hash)
 	p.wantHeaders = true
-	m.dl.stale = true
 	m.step(now)
 }
 
@@ -228,6 +227,13 @@ func (m *Machine) Tick(now time.Time) {
 	m.step(now)
 }
 
+// noteWanted marks the download for a new look when a peer announces a block it wants.
+func (m *Machine) noteWanted(h chainhash.Hash) {
+	if m.dl.byHash[h] != nil {
+		m.dl.stale = true
+	}
+}
+
 func (m *Machine) fetchMempool(now time.Time, p *peerState) {
 	p.lastMempool = now
 	m.emit(Action{Kind: FetchMempool, Peer: p.id})
@@ -246,10 +252,10 @@ func (m *Machine) sortedReqs() []uint64 {
 func (m *Machine) step(now time.Time) {
 	tip := m.chain.Tip()
 	if t := m.dl.target; t != nil && t.Work.Cmp(tip.Work) <= 0 {
-		m.dl.reset() // reached (or passed) by other means
+		m.dl.stale = true // reached (or passed) by other means
 	}
 	m.requestHeaders(now, tip.Work)
-	m.chooseTarget(tip.Work)
+	m.chooseTargets(tip.Work)
 	m.requestBlocks(now)
 	m.processReady()
 	m.updateSynced(now, tip.Work)

@@ -35,13 +35,13 @@ type peerState struct {
 	// does not have, in chain order; pendingSet indexes them by hash.
 	pending    []*headerchain.Node
 	pendingSet map[chainhash.Hash]int
-	// reach is the height of the highest block of the download target the
-	// peer announced: it can serve every target block up to it. -1: none.
-	reach int64
+	// serves are the wanted blocks the peer announced (or announced a
+	// descendant of): it can serve them.
+	serves map[chainhash.Hash]bool
 }
 
 func newPeerState(id peer.ID) *peerState {
-	return &peerState{id: id, pendingSet: map[chainhash.Hash]int{}, reach: -1}
+	return &peerState{id: id, pendingSet: map[chainhash.Hash]int{}}
 }
 
 func (p *peerState) finished(r *request) {
@@ -106,7 +106,7 @@ func (p *peerState) truncatePending(n int) {
 func (p *peerState) clearPending() {
 	p.pending = nil
 	p.pendingSet = map[chainhash.Hash]int{}
-	p.reach = -1
+	p.serves = nil
 }
 
 // trimPending drops the leading headers whose blocks the chain now has.

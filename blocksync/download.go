@@ -3,8 +3,8 @@ package blocksync
 import (
 	"cmp"
 	"errors"
-	"slices"
 	"math/big"
+	"slices"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"

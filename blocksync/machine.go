@@ -144,10 +144,12 @@ func (m *Machine) StatusResponse(now time.Time, from peer.ID, req uint64, raw []
 	p.claim = st
 	p.noteTip(st.Tip)
 	m.noteWanted(st.Tip)
-	if m.synced && (first || tipMoved) {
+	m.step(now)
+	// Only a node that has caught up can judge a peer's transactions; one
+	// that is behind fetches them when it catches up (updateSynced).
+	if m.synced && (first || tipMoved) && now.Sub(p.lastMempool) > 0 {
 		m.fetchMempool(now, p)
 	}
-	m.step(now)
 }
 
 // RequestFailed reports a request that got no usable response.

@@ -34,6 +34,7 @@ func (s *syncer) fetchMempool(ctx context.Context, id peer.ID) {
 	defer cancel()
 	raw, err := n.host.Request(rctx, id, netproto.ProtoMempool, nil, netproto.MaxMempoolRespSize)
 	if err != nil {
+		n.log.Debug("mempool fetch failed", "peer", id, "err", err)
 		return
 	}
 	ids, err := netproto.DecodeHashes(raw, netproto.MaxMempoolIDs)
@@ -50,7 +51,9 @@ func (s *syncer) fetchMempool(ctx context.Context, id peer.ID) {
 			return
 		}
 		if t != nil {
-			n.acceptTx(t)
+			if _, err := n.acceptTx(t); err != nil {
+				n.log.Debug("transaction from a peer's mempool refused", "peer", id, "txid", txid, "err", err)
+			}
 		}
 	}
 }

@@ -275,14 +275,17 @@ func (s *syncer) snapshot(m *blocksync.Machine) {
 	s.bestID, s.best = m.BestClaim()
 	if !pr.Syncing {
 		if s.syncing {
-			s.n.log.Info("synced", "height", tip.Height, "took", now.Sub(s.episode.start).Round(time.Millisecond))
+			took := now.Sub(s.episode.start)
+			rate := float64(tip.Height-min(tip.Height, s.episode.startHeight)) / max(took.Seconds(), 1e-3)
+			s.n.log.Info("synced", "height", tip.Height, "took", took.Round(time.Millisecond), "blocks_per_sec", fmt.Sprintf("%.1f", rate))
 		}
 		s.syncing = false
 		return
 	}
 	if !s.syncing {
 		s.syncing = true
-		s.episode.start, s.episode.startHeight, s.episode.lastLog = now, tip.Height, now
+		// The first progress line comes at once, the next every few seconds.
+		s.episode.start, s.episode.startHeight, s.episode.lastLog = now, tip.Height, time.Time{}
 	}
 	target := max(pr.TargetHeight, tip.Height)
 	elapsed := now.Sub(s.episode.start).Seconds()

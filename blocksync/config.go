@@ -41,7 +41,8 @@ const (
 	PenaltyAnnouncedBadOne = 50 // announced headers whose block turned out invalid
 )
 
-func (c Config) withDefaults() Config {
+// WithDefaults returns c with every zero field set to its default.
+func (c Config) WithDefaults() Config {
 	def := func(v *time.Duration, d time.Duration) {
 		if *v <= 0 {
 			*v = d

@@ -54,7 +54,7 @@ type Machine struct {
 // New returns a machine for the chain c of network params.
 func New(params *chaincfg.Params, c Chain, cfg Config) *Machine {
 	m := &Machine{
-		cfg: cfg.withDefaults(), params: params, chain: c,
+		cfg: cfg.WithDefaults(), params: params, chain: c,
 		peers: map[peer.ID]*peerState{}, reqs: map[uint64]*request{}, synced: true,
 	}
 	m.dl.reset()

@@ -68,7 +68,7 @@ type syncer struct {
 }
 
 func newSyncer(n *Node, cfg blocksync.Config) *syncer {
-	return &syncer{n: n, cfg: cfg, wake: make(chan struct{}, 1), apply: newApplyQueue(),
+	return &syncer{n: n, cfg: cfg.WithDefaults(), wake: make(chan struct{}, 1), apply: newApplyQueue(),
 		heights: map[peer.ID]uint64{}, mempoolSem: make(chan struct{}, 4), parentSem: make(chan struct{}, maxTxParentFetches)}
 }
 

@@ -1,6 +1,7 @@
 package blocksync
 
 import (
+	"math/big"
 	"testing"
 	"time"
 
@@ -153,7 +154,7 @@ func scriptedChain(p *scriptedPeer, blocks []*block.Block) {
 	end := blocks[len(blocks)-1]
 	p.status = func() ([]byte, bool) {
 		st := &netproto.Status{Network: params.Name, Genesis: params.GenesisHash(), Height: end.Txs[0].Coinbase.Height, Tip: end.Hash()}
-		st.Work = new(bigInt).Lsh(bigOne, 40)
+		st.Work = new(big.Int).Lsh(big.NewInt(1), 40)
 		return st.Encode(), true
 	}
 }

@@ -1,7 +1,6 @@
 package blocksync
 
 import (
-	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -249,11 +248,6 @@ func (n *network) requirePenalized(id peer.ID) {
 	}
 }
 
-var _ = errors.Is
-
-type bigInt = big.Int
-
-var bigOne = big.NewInt(1)
 
 // reqsFor returns the id of the request of kind in flight to id (0 if none).
 func (m *Machine) reqsFor(id peer.ID, kind ActionKind) uint64 {

@@ -248,7 +248,6 @@ func (n *network) requirePenalized(id peer.ID) {
 	}
 }
 
-
 // reqsFor returns the id of the request of kind in flight to id (0 if none).
 func (m *Machine) reqsFor(id peer.ID, kind ActionKind) uint64 {
 	for _, rid := range m.sortedReqs() {

@@ -17,6 +17,10 @@ type Config struct {
 	RPCListen string
 	// RPCAllowRemote permits a non-loopback RPC address.
 	RPCAllowRemote bool
+	// Explorer serves the read-only block explorer under /explorer/ on the
+	// RPC listener, without the cookie (and so, like the RPC, on loopback
+	// unless RPCAllowRemote).
+	Explorer bool
 	// Peers are full multiaddrs (ending in /p2p/ID) dialled at start and kept connected.
 	Peers []string
 	// MDNS turns on local-network discovery; off unless asked for.
@@ -64,6 +68,8 @@ type Info struct {
 	Network string `json:"network,omitempty"`
 	// StratumAddr is the Stratum server's host:port when --stratum is given.
 	StratumAddr string `json:"stratum_addr,omitempty"`
+	// ExplorerURL is the block explorer's address when --explorer is given.
+	ExplorerURL string `json:"explorer_url,omitempty"`
 }
 
 // File names inside the data directory.

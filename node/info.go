@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/ledgerd/ledger/explorer"
 	"github.com/ledgerd/ledger/rpc"
 
 	"github.com/ledgerd/ledger/internal/atomicfile"
@@ -29,12 +30,22 @@ func (n *Node) startRPC(ctx context.Context) (<-chan error, error) {
 		total, _ := n.miner.HashRate()
 		return total
 	}
-	ln, done, err := rpc.Serve(ctx, addr, n.cfg.RPCAllowRemote, rpc.NewHandler(&backend{n: n}, cookie, n.log))
+	h := rpc.NewHandler(&backend{n: n}, cookie, n.log)
+	if n.cfg.Explorer {
+		if h, err = n.withExplorer(h); err != nil {
+			return nil, err
+		}
+	}
+	ln, done, err := rpc.Serve(ctx, addr, n.cfg.RPCAllowRemote, h)
 	if err != nil {
 		return nil, err
 	}
 	info := Info{PeerID: n.host.PeerID().String(), P2PAddrs: n.host.Addrs(), RPCURL: "http://" + ln.Addr().(*net.TCPAddr).String(), PID: os.Getpid(),
 		MetricsURL: n.metricsURL, Network: n.params.Name, StratumAddr: n.stratumAddr}
+	if n.cfg.Explorer {
+		info.ExplorerURL = info.RPCURL + explorer.Prefix
+		n.log.Info("explorer listening", "url", info.ExplorerURL)
+	}
 	if err := writeJSONAtomic(filepath.Join(n.cfg.DataDir, InfoFile), info); err != nil {
 		return nil, err
 	}

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/ledgerd/ledger/events"
 )
@@ -72,10 +71,6 @@ type OpsBackend interface {
 	Subscribe(ctx context.Context) (*events.Sub, error)
 }
 
-// sseKeepAlive is how often an idle event stream sends a comment, so dead
-// clients are noticed and proxies keep the connection.
-const sseKeepAlive = 15 * time.Second
-
 func (h *handler) registerOps() {
 	ops, ok := h.b.(OpsBackend)
 	if !ok {
@@ -109,8 +104,7 @@ func (h *handler) registerOps() {
 // serveEvents streams events as server-sent events: one `data: {json}`
 // record per event, until the client goes or the node stops.
 func serveEvents(w http.ResponseWriter, r *http.Request, ops OpsBackend) {
-	flusher, ok := w.(http.Flusher)
-	if !ok {
+	if _, ok := w.(http.Flusher); !ok {
 		writeError(w, Errorf(http.StatusInternalServerError, "internal", "streaming unsupported"))
 		return
 	}
@@ -120,34 +114,7 @@ func serveEvents(w http.ResponseWriter, r *http.Request, ops OpsBackend) {
 		return
 	}
 	defer sub.Close()
-	// A stream lives longer than any request: lift the server's read deadline for it.
-	http.NewResponseController(w).SetReadDeadline(time.Time{})
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.WriteHeader(http.StatusOK)
-	fmt.Fprint(w, ": subscribed\n\n")
-	flusher.Flush()
-	keepAlive := time.NewTicker(sseKeepAlive)
-	defer keepAlive.Stop()
-	for {
-		select {
-		case <-r.Context().Done():
-			return
-		case <-keepAlive.C:
-			if _, err := fmt.Fprint(w, ": keep-alive\n\n"); err != nil {
-				return
-			}
-		case ev, ok := <-sub.C():
-			if !ok {
-				return
-			}
-			data, _ := json.Marshal(ev)
-			if _, err := fmt.Fprintf(w, "event: %s\ndata: %s\n\n", ev.Type, data); err != nil {
-				return
-			}
-		}
-		flusher.Flush()
-	}
+	events.ServeStream(w, r, sub, nil)
 }
 
 // Stop asks the node to shut down cleanly.

@@ -157,6 +157,7 @@ Flags on the command line override it.`,
 	fl.StringArrayVar(&cfg.P2PListen, "p2p", nil, "p2p listen multiaddr (repeatable; default 127.0.0.1 on the network's port)")
 	fl.StringVar(&cfg.RPCListen, "rpc", "", "RPC listen host:port (default 127.0.0.1 on the network's port; port 0 picks one)")
 	fl.BoolVar(&cfg.RPCAllowRemote, "rpc-allow-remote", false, "allow a non-loopback RPC address")
+	fl.BoolVar(&cfg.Explorer, "explorer", false, "serve the read-only block explorer at /explorer/ on the RPC address (no cookie needed)")
 	fl.StringArrayVar(&cfg.Peers, "peer", nil, "peer multiaddr ending in /p2p/ID to stay connected to (repeatable)")
 	fl.BoolVar(&cfg.MDNS, "mdns", false, "discover peers on the local network with mDNS")
 	fl.IntVar(&cfg.MaxPeers, "max-peers", 64, "maximum number of connections (at least 1)")

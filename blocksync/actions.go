@@ -18,7 +18,8 @@ const (
 	SendStatus ActionKind = iota + 1
 	// SendHeaders asks Peer for the headers after Locator (request Req).
 	SendHeaders
-	// SendBlocks asks Peer for the blocks Hashes (request Req).
+	// SendBlocks asks Peer for the blocks Hashes (request Req); a response
+	// over MaxBytes is refused unread and reported as Oversize.
 	SendBlocks
 	// Process hands Block, received from Peer, to the chain; the node
 	// reports the outcome with BlockProcessed. Blocks come in chain order.
@@ -50,9 +51,12 @@ type Action struct {
 	Req     uint64
 	Locator []chainhash.Hash
 	Hashes  []chainhash.Hash
-	Block   *block.Block
-	Points  int
-	Reason  string
+	// MaxBytes bounds the response to SendBlocks: the most the blocks asked
+	// for can take, reserved in the machine's byte window while in flight.
+	MaxBytes int
+	Block    *block.Block
+	Points   int
+	Reason   string
 }
 
 func (a Action) String() string {
@@ -78,4 +82,7 @@ const (
 	Unsupported
 	// Remote: the peer answered with an error.
 	Remote
+	// Oversize: the response was longer than the request allows; it was
+	// refused without being read.
+	Oversize
 )

@@ -41,6 +41,24 @@ func newScenario(t *testing.T, cfg Config) *scenario {
 
 func (s *scenario) honestTip() chainhash.Hash { return s.ahead[len(s.ahead)-1].Hash() }
 
+// twoPeersAhead returns the honest chain extended by n blocks and two peers "a" and "b" that serve it.
+func (s *scenario) twoPeersAhead(t *testing.T, n int) (all []*block.Block, a, b *scriptedPeer) {
+	more := mine(s.ahead[len(s.ahead)-1].Header, 30, n, 1)
+	all = append(append(append([]*block.Block{}, s.base...), s.ahead...), more...)
+	return all, newPeer(t, "a", all), newPeer(t, "b", all)
+}
+
+// onBlocksRequest runs f whenever one of ps is asked for blocks, before it answers.
+func onBlocksRequest(f func(), ps ...*scriptedPeer) {
+	for _, p := range ps {
+		serve := p.blocks
+		p.blocks = func(hashes []chainhash.Hash) ([]byte, bool) {
+			f()
+			return serve(hashes)
+		}
+	}
+}
+
 // Attack 1: a peer shows 2,000 valid headers on the victim's tip, more work
 // than the honest chain, and never serves their blocks. The victim must not
 // ask (and so never blame) the honest peer for them.

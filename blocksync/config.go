@@ -16,8 +16,11 @@ type Config struct {
 	// RequestsPerPeer bounds the block requests in flight to one peer.
 	RequestsPerPeer int
 	// Window bounds the blocks downloaded ahead of the chain (in flight,
-	// waiting for their turn, or being processed), and WindowBytes the
-	// bytes of those waiting.
+	// waiting for their turn, or being processed), and WindowBytes their
+	// bytes: those received and not yet processed, plus, for each request
+	// in flight, the most its response may take (the response is refused
+	// unread past that). A peer cannot make the node hold more than
+	// WindowBytes (and one block) of downloaded blocks, however it answers.
 	Window      int
 	WindowBytes int
 	// MaxPendingHeaders bounds the validated headers kept per peer whose
@@ -30,7 +33,7 @@ type Config struct {
 
 // Penalties, in misbehaviour points (100 bans a peer).
 const (
-	PenaltyMalformed       = 100 // undecodable response or a block that is not the one asked for
+	PenaltyMalformed       = 100 // undecodable or oversize response, or a block that is not the one asked for
 	PenaltyInvalid         = 100 // a block or header that breaks a consensus rule
 	PenaltyWrongNetwork    = 100
 	PenaltyWithheld        = 50 // announced a block, then said it lacks it

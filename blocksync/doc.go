@@ -24,5 +24,6 @@
 //     blocks of one chain from all of its announcers.
 //   - Blocks are handed to the chain strictly in order, downloaded ahead
 //     within a window bounded in count and bytes, so validation overlaps
-//     the download.
+//     the download. The bytes include the most each request in flight may
+//     be answered with; a longer response is refused unread.
 package blocksync

@@ -47,8 +47,32 @@ type download struct {
 	target *headerchain.Node // the most-work chain shown, for progress reports
 	want   []*wanted         // blocks the chain lacks, by height
 	byHash map[chainhash.Hash]*wanted
-	bytes  int  // bytes of blocks received and not yet handed to the chain
-	stale  bool // peers' headers changed: choose the targets and who serves what again
+	// The window's bytes: blocks received and waiting for their turn
+	// (buffered), blocks handed to the chain and not yet processed
+	// (handed), and the most the responses of the block requests in flight
+	// may take (reserved).
+	buffered, handed, reserved int
+	stale                      bool // peers' headers changed: choose the targets and who serves what again
+}
+
+// used returns the window's bytes in use.
+func (d *download) used() int { return d.buffered + d.handed + d.reserved }
+
+// setState moves w to state s, keeping the byte counts of received blocks.
+func (d *download) setState(w *wanted, s wantState) {
+	d.count(w, -1)
+	w.state = s
+	d.count(w, 1)
+}
+
+// count adds (sign 1) or removes (sign -1) w's bytes to the count of its state.
+func (d *download) count(w *wanted, sign int) {
+	switch w.state {
+	case buffered:
+		d.buffered += sign * w.size
+	case processing:
+		d.handed += sign * w.size
+	}
 }
 
 func (d *download) reset() {
@@ -103,9 +127,7 @@ func (m *Machine) chooseTargets(ours *big.Int) {
 	}
 	slices.SortStableFunc(d.want, func(a, b *wanted) int { return cmp.Compare(a.node.Height, b.node.Height) })
 	for _, w := range old {
-		if w.state == buffered {
-			d.bytes -= w.size
-		}
+		d.count(w, -1) // no longer wanted: its bytes leave the window
 	}
 	for _, id := range m.order {
 		m.computeServes(m.peers[id])
@@ -155,11 +177,32 @@ func (m *Machine) server(w *wanted) (best *peerState, anyone bool) {
 	return best, anyone
 }
 
+// maxBlockSize is the most one block can take: the network's limit.
+func (m *Machine) maxBlockSize() int { return min(m.params.MaxBlockSize, netproto.MaxBlockSize) }
+
+// fitting returns how many blocks (up to BlocksPerRequest) one request may
+// ask for so that its response fits in the window's free bytes, whatever
+// their size. When only blocks waiting for their turn hold the window
+// (nothing in flight or being processed would free it) it is one, so that
+// the block they wait for can still be fetched.
+func (m *Machine) fitting() int {
+	d := &m.dl
+	free := m.cfg.WindowBytes - d.used()
+	n := m.cfg.BlocksPerRequest
+	for n > 0 && netproto.BlobsSize(n, m.maxBlockSize()) > free {
+		n--
+	}
+	if n == 0 && d.reserved == 0 && d.handed == 0 {
+		n = 1
+	}
+	return n
+}
+
 // requestBlocks asks announcers for wanted blocks, within the window.
 func (m *Machine) requestBlocks(now time.Time) {
 	d := &m.dl
 	limit := min(len(d.want), m.cfg.Window)
-	for i := 0; i < limit && d.bytes < m.cfg.WindowBytes; i++ {
+	for i := 0; i < limit; i++ {
 		w := d.want[i]
 		if w.state != needed {
 			continue
@@ -176,8 +219,12 @@ func (m *Machine) requestBlocks(now time.Time) {
 		if p == nil {
 			continue
 		}
+		room := m.fitting()
+		if room == 0 {
+			return // the window's bytes are taken; responses and processing free them
+		}
 		batch := []*wanted{w}
-		for j := i + 1; j < limit && len(batch) < m.cfg.BlocksPerRequest; j++ {
+		for j := i + 1; j < limit && len(batch) < room; j++ {
 			if x := d.want[j]; x.state == needed && m.canServe(p, x) {
 				batch = append(batch, x)
 			}
@@ -186,7 +233,8 @@ func (m *Machine) requestBlocks(now time.Time) {
 		for k, x := range batch {
 			hashes[k] = x.node.Hash
 		}
-		r := m.send(now, SendBlocks, p.id, m.cfg.BlocksTimeout, Action{Hashes: hashes})
+		r := m.send(now, SendBlocks, p.id, m.cfg.BlocksTimeout,
+			Action{Hashes: hashes, MaxBytes: netproto.BlobsSize(len(hashes), m.maxBlockSize())})
 		p.blockReqs++
 		for _, x := range batch {
 			x.state, x.req = inflight, r.id
@@ -219,8 +267,8 @@ func (m *Machine) processReady() {
 			continue
 		}
 		m.emit(Action{Kind: Process, Peer: w.from, Block: w.block})
-		w.state, w.block = processing, nil
-		d.bytes -= w.size
+		d.setState(w, processing) // its bytes count until it is processed
+		w.block = nil
 	}
 }
 
@@ -239,7 +287,7 @@ func (m *Machine) BlocksResponse(now time.Time, from peer.ID, req uint64, raw []
 		return
 	}
 	defer m.step(now)
-	blobs, err := netproto.DecodeBlobs(raw, len(r.hashes), netproto.MaxBlockSize)
+	blobs, err := netproto.DecodeBlobs(raw, len(r.hashes), m.maxBlockSize())
 	if err != nil || len(blobs) != len(r.hashes) {
 		m.penalize(from, PenaltyMalformed, "malformed blocks response")
 		m.dl.requeue(r, from)
@@ -265,8 +313,8 @@ func (m *Machine) BlocksResponse(now time.Time, from peer.ID, req uint64, raw []
 			return
 		}
 		if mine {
-			w.state, w.block, w.from, w.size = buffered, b, from, len(blob)
-			m.dl.bytes += len(blob)
+			w.block, w.from, w.size = b, from, len(blob)
+			m.dl.setState(w, buffered)
 		}
 	}
 	if withheld {
@@ -283,9 +331,9 @@ func (m *Machine) BlockProcessed(now time.Time, hash chainhash.Hash, err error) 
 	}
 	switch {
 	case err == nil || errors.Is(err, chain.ErrDuplicateBlock):
-		w.state = done
+		m.dl.setState(w, done)
 	case isFinal(err):
-		w.state = done
+		m.dl.setState(w, done)
 		m.penalize(w.from, PenaltyInvalid, "served an invalid block: "+err.Error())
 		for _, id := range m.order {
 			p := m.peers[id]
@@ -301,7 +349,7 @@ func (m *Machine) BlockProcessed(now time.Time, hash chainhash.Hash, err error) 
 	default:
 		// Not the block's fault (a local error, or a time we cannot judge
 		// yet): ask again.
-		w.state = needed
+		m.dl.setState(w, needed)
 		w.tried[w.from] = true
 		m.dl.stale = true
 	}

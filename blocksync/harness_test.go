@@ -111,6 +111,9 @@ type network struct {
 	banned map[peer.ID]bool
 	log    []Action
 	queue  []func()
+	// hold keeps blocks handed to the chain in held, unprocessed, until release.
+	hold bool
+	held []func()
 }
 
 func newNetwork(t *testing.T, victim *chain.Chain, cfg Config) *network {
@@ -175,6 +178,11 @@ func (n *network) do(a Action) {
 		if !ok {
 			return
 		}
+		if a.Kind == SendBlocks && len(resp) > a.MaxBytes {
+			// Refused from its length, as the p2p layer does.
+			n.queue = append(n.queue, func() { n.m.RequestFailed(n.now, a.Peer, a.Req, Oversize) })
+			return
+		}
 		n.queue = append(n.queue, func() {
 			switch a.Kind {
 			case SendStatus:
@@ -186,9 +194,16 @@ func (n *network) do(a Action) {
 			}
 		})
 	case Process:
-		_, err := n.victim.ProcessBlock(a.Block, n.now.Unix())
-		hash := a.Block.Hash()
-		n.queue = append(n.queue, func() { n.m.BlockProcessed(n.now, hash, err) })
+		process := func() {
+			_, err := n.victim.ProcessBlock(a.Block, n.now.Unix())
+			hash := a.Block.Hash()
+			n.queue = append(n.queue, func() { n.m.BlockProcessed(n.now, hash, err) })
+		}
+		if n.hold {
+			n.held = append(n.held, process)
+			return
+		}
+		process()
 	case Penalize:
 		n.score[a.Peer] += a.Points
 		if n.score[a.Peer] >= 100 && !n.banned[a.Peer] {
@@ -198,6 +213,16 @@ func (n *network) do(a Action) {
 	case Disconnect:
 		n.queue = append(n.queue, func() { n.m.PeerDisconnected(n.now, a.Peer) })
 	}
+}
+
+// release processes the held blocks and stops holding them.
+func (n *network) release() {
+	n.hold = false
+	for _, process := range n.held {
+		process()
+	}
+	n.held = nil
+	n.run()
 }
 
 // advance moves the clock in steps of at most a second, ticking each time.

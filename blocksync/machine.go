@@ -32,6 +32,8 @@ type request struct {
 	kind     ActionKind
 	deadline time.Time
 	hashes   []chainhash.Hash
+	// maxBytes is what a blocks request reserves of the byte window.
+	maxBytes int
 }
 
 // Machine is the sync state machine. It is not safe for concurrent use: one
@@ -76,7 +78,8 @@ func (m *Machine) penalize(id peer.ID, points int, reason string) {
 
 func (m *Machine) send(now time.Time, kind ActionKind, id peer.ID, timeout time.Duration, a Action) *request {
 	m.nextReq++
-	r := &request{id: m.nextReq, peer: id, kind: kind, deadline: now.Add(timeout), hashes: a.Hashes}
+	r := &request{id: m.nextReq, peer: id, kind: kind, deadline: now.Add(timeout), hashes: a.Hashes, maxBytes: a.MaxBytes}
+	m.dl.reserved += r.maxBytes
 	m.reqs[r.id] = r
 	a.Kind, a.Peer, a.Req = kind, id, r.id
 	m.emit(a)
@@ -89,11 +92,17 @@ func (m *Machine) take(id uint64, from peer.ID, kind ActionKind) *request {
 	if !ok || r.peer != from || r.kind != kind {
 		return nil
 	}
-	delete(m.reqs, id)
+	m.forget(r)
 	if p := m.peers[from]; p != nil {
 		p.finished(r)
 	}
 	return r
+}
+
+// forget removes a request that is no longer in flight and releases what it reserved.
+func (m *Machine) forget(r *request) {
+	delete(m.reqs, r.id)
+	m.dl.reserved -= r.maxBytes
 }
 
 // PeerConnected starts the handshake with a new peer.
@@ -115,7 +124,7 @@ func (m *Machine) PeerDisconnected(now time.Time, id peer.ID) {
 	m.order = slices.DeleteFunc(m.order, func(o peer.ID) bool { return o == id })
 	for _, rid := range m.sortedReqs() {
 		if r := m.reqs[rid]; r.peer == id {
-			delete(m.reqs, rid)
+			m.forget(r)
 			m.dl.requeue(r, id)
 		}
 	}
@@ -160,6 +169,9 @@ func (m *Machine) RequestFailed(now time.Time, from peer.ID, req uint64, why Fai
 	}
 	m.take(req, from, r.kind)
 	p := m.peers[from]
+	if why == Oversize {
+		m.penalize(from, PenaltyMalformed, "response larger than the request allows")
+	}
 	switch r.kind {
 	case SendHeaders:
 		// It claimed more work and could not show it: look elsewhere.

@@ -15,23 +15,17 @@ import (
 func TestDownloadsFromEveryAnnouncerWithinTheWindow(t *testing.T) {
 	const window = 40
 	s := newScenario(t, Config{Window: window, BlocksPerRequest: 4, RequestsPerPeer: 2})
-	more := mine(s.ahead[len(s.ahead)-1].Header, 30, 170, 1)
-	all := append(append(append([]*block.Block{}, s.base...), s.ahead...), more...)
-	a, b := newPeer(t, "a", all), newPeer(t, "b", all)
+	all, a, b := s.twoPeersAhead(t, 170)
 	widest := 0
-	for _, p := range []*scriptedPeer{a, b} {
-		serve := p.blocks
-		p.blocks = func(hashes []chainhash.Hash) ([]byte, bool) {
-			ahead := 0
-			for _, w := range s.victim.m.dl.want {
-				if w.state != needed && w.state != done {
-					ahead++
-				}
+	onBlocksRequest(func() {
+		ahead := 0
+		for _, w := range s.victim.m.dl.want {
+			if w.state != needed && w.state != done {
+				ahead++
 			}
-			widest = max(widest, ahead)
-			return serve(hashes)
 		}
-	}
+		widest = max(widest, ahead)
+	}, a, b)
 	s.victim.connect(a, b)
 	s.victim.untilTip(all[len(all)-1].Hash(), time.Minute)
 	if a.requests[SendBlocks] == 0 || b.requests[SendBlocks] == 0 {

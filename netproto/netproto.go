@@ -157,6 +157,12 @@ func EncodeBlobs(blobs [][]byte) []byte {
 	return b
 }
 
+// BlobsSize returns the longest encoding EncodeBlobs gives n byte strings of
+// at most maxEach bytes: the most a response of n blocks can honestly take.
+func BlobsSize(n, maxEach int) int {
+	return wire.VarintSize(uint32(n)) + n*(wire.VarintSize(uint32(maxEach))+maxEach)
+}
+
 // DecodeBlobs parses at most max byte strings of at most maxEach bytes.
 func DecodeBlobs(data []byte, max, maxEach int) ([][]byte, error) {
 	r := wire.NewReader(data)

@@ -189,7 +189,8 @@ func (s *syncer) do(ctx context.Context, wg *sync.WaitGroup, a blocksync.Action)
 		s.request(ctx, wg, a, netproto.ProtoHeaders, req.Encode(), netproto.MaxHeadersSize, s.cfg.HeadersTimeout,
 			func(m *blocksync.Machine, now time.Time, raw []byte) { m.HeadersResponse(now, a.Peer, a.Req, raw) })
 	case blocksync.SendBlocks:
-		s.request(ctx, wg, a, netproto.ProtoBlocks, netproto.EncodeHashes(a.Hashes), netproto.MaxBlocksRespSize, s.cfg.BlocksTimeout,
+		// The response is refused unread past what the machine reserved for it.
+		s.request(ctx, wg, a, netproto.ProtoBlocks, netproto.EncodeHashes(a.Hashes), a.MaxBytes, s.cfg.BlocksTimeout,
 			func(m *blocksync.Machine, now time.Time, raw []byte) { m.BlocksResponse(now, a.Peer, a.Req, raw) })
 	case blocksync.Process:
 		s.apply.push(a)
@@ -230,6 +231,8 @@ func (s *syncer) request(ctx context.Context, wg *sync.WaitGroup, a blocksync.Ac
 				}
 			case errors.Is(err, p2p.ErrRemote):
 				why = blocksync.Remote
+			case errors.Is(err, p2p.ErrTooLarge):
+				why = blocksync.Oversize
 			}
 			s.n.log.Debug("request failed", "peer", a.Peer, "proto", proto, "err", err)
 			s.post(func(m *blocksync.Machine, now time.Time) { m.RequestFailed(now, a.Peer, a.Req, why) })

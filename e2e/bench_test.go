@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/ledgerd/ledger/chain/chaintest"
+	"github.com/ledgerd/ledger/internal/wait"
+	"github.com/ledgerd/ledger/netproto"
 	"github.com/ledgerd/ledger/tx"
 )
 
@@ -29,9 +31,7 @@ func BenchmarkInitialSync(b *testing.B) {
 	for i := 0; i < b.N; i++ {
 		start := time.Now()
 		n2 := startNode(b, "n2", "--peer", n1.addr())
-		for n2.status().Height < blocks {
-			time.Sleep(20 * time.Millisecond)
-		}
+		wait.For(b, 30*time.Minute, "n2 to sync", func() bool { return n2.status().Height >= blocks })
 		elapsed += time.Since(start)
 		n2.stop()
 	}
@@ -51,11 +51,9 @@ func BenchmarkGossip(b *testing.B) {
 	rounds := 20
 	nodes[0].generate(100+rounds, addressOf(miner))
 	for _, n := range nodes {
-		for n.status().Height < uint64(100+rounds) {
-			time.Sleep(50 * time.Millisecond)
-		}
+		wait.For(b, 5*time.Minute, n.name+" to sync", func() bool { return n.status().Height >= uint64(100+rounds) })
 	}
-	time.Sleep(3 * time.Second) // meshes form
+	waitMeshed(b, time.Minute, []string{netproto.TopicBlocks, netproto.TopicTxs}, nodes...)
 	var txLat, blockLat []time.Duration
 	b.ResetTimer()
 	for r := 0; r < rounds; r++ {
@@ -63,10 +61,10 @@ func BenchmarkGossip(b *testing.B) {
 		pay := chaintest.SignedTx(regtest.Name, []chaintest.Spend{s}, []tx.TxOut{{Amount: s.Output.Amount - 1000, PubKey: miner.Pub}})
 		start := time.Now()
 		id := sendRaw(b, nodes[r%10], pay)
-		txLat = append(txLat, waitAll(nodes, func(n *proc) bool { return inMempool(n, id) }, start))
+		txLat = append(txLat, waitAll(b, nodes, "the transaction", func(n *proc) bool { return inMempool(n, id) }, start))
 		start = time.Now()
 		mined := nodes[(r+5)%10].generate(1, addressOf(miner))
-		blockLat = append(blockLat, waitAll(nodes, func(n *proc) bool { return n.status().Tip == mined[0] }, start))
+		blockLat = append(blockLat, waitAll(b, nodes, "the block", func(n *proc) bool { return n.status().Tip == mined[0] }, start))
 	}
 	b.StopTimer()
 	p := func(ds []time.Duration, q float64) float64 {
@@ -79,15 +77,10 @@ func BenchmarkGossip(b *testing.B) {
 	b.ReportMetric(p(blockLat, 0.99), "block-p99-ms")
 }
 
-// waitAll polls until cond holds on every node and returns the time since start.
-func waitAll(nodes []*proc, cond func(*proc) bool, start time.Time) time.Duration {
+// waitAll waits until cond holds on every node and returns the time since start.
+func waitAll(b *testing.B, nodes []*proc, what string, cond func(*proc) bool, start time.Time) time.Duration {
 	for _, n := range nodes {
-		for !cond(n) {
-			if time.Since(start) > time.Minute {
-				return time.Minute
-			}
-			time.Sleep(2 * time.Millisecond)
-		}
+		wait.For(b, time.Minute, what+" at "+n.name, func() bool { return cond(n) })
 	}
 	return time.Since(start)
 }

@@ -3,10 +3,9 @@ package e2e
 import (
 	"context"
 	"crypto/rand"
-	"io"
 	"math/big"
-	"net/http"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -19,7 +18,6 @@ import (
 	"github.com/ledgerd/ledger/chainhash"
 	"github.com/ledgerd/ledger/netproto"
 	"github.com/ledgerd/ledger/p2p"
-	"github.com/ledgerd/ledger/rpc"
 )
 
 func rawPeer(t *testing.T) *p2p.Host { return rawHostOn(t, ownLoopback()) }
@@ -41,15 +39,7 @@ func rssMB(t *testing.T, pid int) int {
 
 // metric reads one value from the node's /metrics.
 func metric(t *testing.T, p *proc, name string) float64 {
-	req, _ := http.NewRequest(http.MethodGet, p.info.RPCURL+rpc.PathMetrics, nil)
-	req.SetBasicAuth(rpc.CookieUser, p.client.Password)
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	for _, line := range strings.Split(string(body), "\n") {
+	for _, line := range strings.Split(metricsText(t, p), "\n") {
 		if strings.HasPrefix(line, name+" ") {
 			v, _ := strconv.ParseFloat(strings.Fields(line)[1], 64)
 			return v
@@ -85,19 +75,20 @@ func TestFloodOfJunkKeepsMemoryBoundedAndHonestPeersServed(t *testing.T) {
 		t.Fatal(err)
 	}
 	blocks, _ := orphaner.JoinTopic(netproto.TopicBlocks, func(context.Context, peer.ID, []byte) p2p.Verdict { return p2p.Accept })
-	if err := blocks.WaitForPeers(ctx, 1); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(time.Second)
+	eventually(t, 30*time.Second, "n1 in the orphaner's mesh", func() bool { return slices.Contains(blocks.MeshPeers(), n1ID) })
 	bl := chaintest.Builder{Params: regtest, Miner: chaintest.NewKey(2)}
+	// In bursts of 50, each once n1 has judged the last (orphans are ignored
+	// as unknown-parent rejects), so that none is lost to a full queue.
+	judged := func() float64 { return metricSum(t, n1, `ledger_rejects_total{reason="unknown-parent"}`) }
+	base := judged()
 	for i := 0; i < 400; i++ {
 		var fake block.Header
 		rand.Read(fake.Prev[:])
 		fake.Time = time.Now().Unix()
 		b := bl.Next(fake, 1000+uint64(i), 0)
 		blocks.Publish(ctx, b.Encode())
-		if i%50 == 0 {
-			time.Sleep(50 * time.Millisecond)
+		if sent := i + 1; sent%50 == 0 {
+			eventually(t, 30*time.Second, "n1 to judge the orphans", func() bool { return judged()-base >= float64(sent) })
 		}
 	}
 	// Headers first: no orphan body is kept, whatever arrives.

@@ -19,6 +19,7 @@ import (
 
 	"github.com/ledgerd/ledger/block"
 	"github.com/ledgerd/ledger/chainhash"
+	"github.com/ledgerd/ledger/internal/wait"
 	"github.com/ledgerd/ledger/node"
 	"github.com/ledgerd/ledger/pow"
 	"github.com/ledgerd/ledger/rpc"
@@ -86,16 +87,12 @@ func (p *proc) start() {
 	if err := p.cmd.Start(); err != nil {
 		p.t.Fatalf("start %s: %v", p.name, err)
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	started := wait.Until(30*time.Second, func() bool {
 		data, err := os.ReadFile(filepath.Join(p.dir, node.InfoFile))
-		if err == nil && json.Unmarshal(data, &p.info) == nil && p.info.RPCURL != "" {
-			break
-		}
-		if time.Now().After(deadline) {
-			p.t.Fatalf("%s did not write node.json; log:\n%s", p.name, p.logText())
-		}
-		time.Sleep(50 * time.Millisecond)
+		return err == nil && json.Unmarshal(data, &p.info) == nil && p.info.RPCURL != ""
+	})
+	if !started {
+		p.t.Fatalf("%s did not write node.json within 30 s; log:\n%s", p.name, p.logText())
 	}
 	c, err := rpc.ClientFromDatadir(p.dir)
 	if err != nil {
@@ -176,16 +173,10 @@ func (p *proc) generate(n int, to string) []string {
 	return res.Blocks
 }
 
-// eventually polls cond until it holds or the timeout passes.
-func eventually(t *testing.T, timeout time.Duration, what string, cond func() bool) {
+// eventually fails the test unless cond holds within timeout.
+func eventually(t testing.TB, timeout time.Duration, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out after %s waiting for %s", timeout, what)
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	wait.For(t, timeout, what, cond)
 }
 
 // sameTip waits until every node reports the same tip at least at height.

@@ -2,6 +2,7 @@ package e2e
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -30,10 +31,10 @@ func TestInvalidDataFromRawPeerIsRejectedNotRelayedAndPunished(t *testing.T) {
 	txs, _ := raw.JoinTopic(netproto.TopicTxs, acceptAll)
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	if err := txs.WaitForPeers(ctx, 1); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(time.Second)
+	n1ID := peerIDOf(t, n1.addr())
+	eventually(t, 30*time.Second, "n1 in the raw peer's meshes", func() bool {
+		return slices.Contains(blocks.MeshPeers(), n1ID) && slices.Contains(txs.MeshPeers(), n1ID)
+	})
 
 	// An invalid transaction (bad signature) and invalid blocks (overpaying coinbases), each new.
 	badTx := chaintest.SignedTx(regtest.Name, []chaintest.Spend{coinbaseSpend(t, n1, 1, miner)},
@@ -44,19 +45,17 @@ func TestInvalidDataFromRawPeerIsRejectedNotRelayedAndPunished(t *testing.T) {
 	parent := headerOf(t, n1, tipBlock.Hash)
 	published := 0
 	for i := 0; published < 6 && n1.connectedTo(raw.PeerID()); i++ {
+		judged := metricSum(t, n1, "ledger_rejects_total")
 		txs.Publish(ctx, badTx.Encode())
 		bad := chaintest.Builder{Params: regtest, Miner: chaintest.NewKey(uint64(100 + i))}.Next(parent, 102, 1) // claims fees it has not got
 		blocks.Publish(ctx, bad.Encode())
 		published++
-		time.Sleep(300 * time.Millisecond)
+		// The next round goes once n1 has judged this one (or dropped the peer).
+		eventually(t, 20*time.Second, "n1 to reject the invalid data", func() bool {
+			return !n1.connectedTo(raw.PeerID()) || metricSum(t, n1, "ledger_rejects_total") > judged
+		})
 	}
-	deadline := time.Now().Add(20 * time.Second)
-	for n1.connectedTo(raw.PeerID()) {
-		if time.Now().After(deadline) {
-			t.Fatalf("n1 did not disconnect the raw peer; log:\n%s", n1.logTail())
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	eventually(t, 20*time.Second, "n1 to disconnect the raw peer", func() bool { return !n1.connectedTo(raw.PeerID()) })
 	if st := n2.status(); st.MempoolTxs != 0 || st.Height != 101 {
 		t.Fatalf("invalid data reached n2: %+v", st)
 	}
@@ -66,13 +65,13 @@ func TestInvalidDataFromRawPeerIsRejectedNotRelayedAndPunished(t *testing.T) {
 	if !strings.Contains(n1.logText(), "banning peer") {
 		t.Fatalf("n1's log does not show the ban:\n%s", n1.logTail())
 	}
+	// The ban covers the raw peer's own loopback address: once it has seen
+	// the connection close, a new dial is refused before the handshake.
+	eventually(t, 20*time.Second, "the raw peer to see the disconnection", func() bool { return !hostConnected(raw, n1ID) })
 	if err := raw.Connect(context.Background(), n1.addr()); err == nil {
-		time.Sleep(500 * time.Millisecond)
-		if n1.connectedTo(raw.PeerID()) {
-			t.Fatal("banned peer could reconnect")
-		}
+		t.Fatal("banned peer could reconnect")
 	}
-	if !n2.connectedTo(peerIDOf(t, n1.addr())) {
+	if !n2.connectedTo(n1ID) {
 		t.Fatal("honest peers lost their connection")
 	}
 }

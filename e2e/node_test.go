@@ -14,6 +14,7 @@ import (
 	"github.com/ledgerd/ledger/chain/chaintest"
 	"github.com/ledgerd/ledger/chaincfg"
 	"github.com/ledgerd/ledger/chainhash"
+	"github.com/ledgerd/ledger/netproto"
 	"github.com/ledgerd/ledger/rpc"
 	"github.com/ledgerd/ledger/tx"
 )
@@ -73,8 +74,7 @@ func TestTransactionAndBlockReachAllThreeNodes(t *testing.T) {
 
 	payment := chaintest.SignedTx(regtest.Name, []chaintest.Spend{coinbaseSpend(t, n1, 1, miner)},
 		[]tx.TxOut{{Amount: 49 * tx.UnitsPerCoin, PubKey: chaintest.NewKey(2).Pub}})
-	// Wait for the gossip mesh to form before publishing.
-	time.Sleep(2 * time.Second)
+	waitMeshed(t, 30*time.Second, []string{netproto.TopicTxs}, n1, n2, n3)
 	txid := sendRaw(t, n1, payment)
 	for _, n := range []*proc{n2, n3} {
 		n := n

@@ -13,6 +13,7 @@ import (
 	"github.com/ledgerd/ledger/chain/chaintest"
 	"github.com/ledgerd/ledger/chaincfg"
 	"github.com/ledgerd/ledger/chainhash"
+	"github.com/ledgerd/ledger/internal/wait"
 	"github.com/ledgerd/ledger/mempool"
 	"github.com/ledgerd/ledger/miner"
 	"github.com/ledgerd/ledger/pow"
@@ -131,17 +132,10 @@ func TestNewTipAbandonsTheOldTemplate(t *testing.T) {
 		t.Fatal("miner kept searching the old template after a new tip")
 	}
 	// The rate is measured over a window: wait for it to be reported.
-	deadline := time.Now().Add(10 * time.Second)
-	for {
+	wait.For(t, 10*time.Second, "a hash rate from both threads", func() bool {
 		total, per := m.HashRate()
-		if total > 0 && len(per) == 2 {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("hash rate %f %v while mining", total, per)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+		return total > 0 && len(per) == 2
+	})
 }
 
 // TestSearchNoncesReportsEverySolutionUntilTold checks the search shared

@@ -165,8 +165,9 @@ func (b *backend) spentOutput(op tx.OutPoint) (tx.TxOut, bool) {
 
 func (b *backend) Peers(ctx context.Context) (*rpc.PeersResult, error) {
 	res := &rpc.PeersResult{Peers: []rpc.PeerResult{}}
+	mesh := b.n.host.PeerMesh()
 	for _, p := range b.n.host.Peers() {
-		res.Peers = append(res.Peers, rpc.PeerResult{ID: p.ID.String(), Addr: p.Addr, Height: b.n.sync.heightOf(p.ID)})
+		res.Peers = append(res.Peers, rpc.PeerResult{ID: p.ID.String(), Addr: p.Addr, Height: b.n.sync.heightOf(p.ID), Mesh: mesh[p.ID]})
 	}
 	return res, nil
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"slices"
 	"time"
 
 	pubsub "github.com/libp2p/go-libp2p-pubsub"
@@ -43,7 +44,7 @@ type Topic struct {
 	sub   *pubsub.Subscription
 }
 
-func newPubSub(ctx context.Context, h host.Host) (*pubsub.PubSub, error) {
+func newPubSub(ctx context.Context, h host.Host, mesh *meshTracer) (*pubsub.PubSub, error) {
 	params := &pubsub.PeerScoreParams{
 		AppSpecificScore:            func(peer.ID) float64 { return 0 },
 		DecayInterval:               time.Second,
@@ -74,6 +75,7 @@ func newPubSub(ctx context.Context, h host.Host) (*pubsub.PubSub, error) {
 		pubsub.WithValidateQueueSize(256),
 		pubsub.WithMaxMessageSize(MaxMessageSize),
 		pubsub.WithPeerExchange(false),
+		pubsub.WithRawTracer(mesh),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("start gossipsub: %w", err)
@@ -185,14 +187,44 @@ func (t *Topic) Publish(ctx context.Context, data []byte) error {
 // Peers lists the peers known to be subscribed to the topic.
 func (t *Topic) Peers() []peer.ID { return t.topic.ListPeers() }
 
-// WaitForPeers blocks until at least n peers are subscribed to the topic or ctx ends.
+// WaitForPeers blocks until at least n peers are subscribed to the topic or
+// ctx ends. It wakes on the topic's join events rather than polling.
 func (t *Topic) WaitForPeers(ctx context.Context, n int) error {
+	events, err := t.topic.EventHandler()
+	if err != nil {
+		return fmt.Errorf("watch peers on %s: %w", t.name, err)
+	}
+	defer events.Cancel()
+	// The handler is registered before the count is read, so no join is missed.
 	for len(t.topic.ListPeers()) < n {
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("waiting for %d peers on %s: %w", n, t.name, ctx.Err())
-		case <-time.After(50 * time.Millisecond):
+		if _, err := events.NextPeerEvent(ctx); err != nil {
+			return fmt.Errorf("waiting for %d peers on %s: %w", n, t.name, err)
 		}
 	}
 	return nil
+}
+
+// MeshPeers lists the peers in the host's mesh for the topic: those it
+// pushes every message to.
+func (t *Topic) MeshPeers() []peer.ID { return t.h.mesh.peers(t.topic.String()) }
+
+// PeerMesh maps each peer in the host's mesh for one of its topics to the
+// names of those topics, sorted.
+func (h *Host) PeerMesh() map[peer.ID][]string {
+	h.mu.Lock()
+	topics := make([]*Topic, 0, len(h.topics))
+	for _, t := range h.topics {
+		topics = append(topics, t)
+	}
+	h.mu.Unlock()
+	out := map[peer.ID][]string{}
+	for _, t := range topics {
+		for _, id := range t.MeshPeers() {
+			out[id] = append(out[id], t.name)
+		}
+	}
+	for _, names := range out {
+		slices.Sort(names)
+	}
+	return out
 }

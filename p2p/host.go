@@ -70,6 +70,7 @@ type Host struct {
 	cfg    Config
 	h      host.Host
 	ps     *pubsub.PubSub
+	mesh   *meshTracer
 	gater  *gater
 	bans   *banStore // nil without a data directory
 	recent *recentAddrs
@@ -141,7 +142,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 		return nil, fmt.Errorf("start libp2p host: %w", err)
 	}
 	hctx, cancel := context.WithCancel(ctx)
-	h := &Host{cfg: cfg, h: lh, gater: g, bans: store, recent: newRecentAddrs(), log: cfg.Logger.With("component", "p2p"), ctx: hctx, cancel: cancel,
+	h := &Host{cfg: cfg, h: lh, mesh: newMeshTracer(), gater: g, bans: store, recent: newRecentAddrs(), log: cfg.Logger.With("component", "p2p"), ctx: hctx, cancel: cancel,
 		topics: map[string]*Topic{}, inflight: map[peer.ID]int{}}
 	g.countConnsWith(h.connsFrom)
 	lh.Network().Notify(&network.NotifyBundle{
@@ -155,7 +156,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 			h.peerEvent(c.RemotePeer(), n.Connectedness(c.RemotePeer()) == network.Connected)
 		},
 	})
-	if h.ps, err = newPubSub(hctx, lh); err != nil {
+	if h.ps, err = newPubSub(hctx, lh, h.mesh); err != nil {
 		lh.Close()
 		cancel()
 		return nil, err

@@ -5,12 +5,16 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/ledgerd/ledger/internal/wait"
 )
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -32,13 +36,7 @@ func newHostWith(t *testing.T, cfg Config) *Host {
 
 func waitUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	wait.For(t, 15*time.Second, what, cond)
 }
 
 func connected(a, b *Host) bool {
@@ -49,6 +47,9 @@ func connected(a, b *Host) bool {
 	}
 	return false
 }
+
+// inMesh reports whether h is in the mesh of t.
+func inMesh(t *Topic, h *Host) bool { return slices.Contains(t.MeshPeers(), h.PeerID()) }
 
 func TestIdentityPersistsAcrossRestarts(t *testing.T) {
 	dir := t.TempDir()
@@ -87,15 +88,20 @@ func TestRequestResponse(t *testing.T) {
 	if _, err := client.Request(ctx, server.PeerID(), "echo/1", []byte(strings.Repeat("x", 17)), 64); err == nil {
 		t.Fatal("request over the limit answered")
 	}
-	slowCtx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
-	defer cancel()
+	// A handler that answers only after the test ends: only the caller's
+	// deadline can end the request.
+	release := make(chan struct{})
+	defer close(release)
 	server.Handle("slow/1", 16, func(ctx context.Context, from peer.ID, req []byte) ([]byte, error) {
-		time.Sleep(2 * time.Second)
+		<-release
 		return nil, nil
 	})
-	start := time.Now()
-	if _, err := client.Request(slowCtx, server.PeerID(), "slow/1", nil, 64); err == nil || time.Since(start) > time.Second {
-		t.Fatalf("timeout not honoured: %v after %s", err, time.Since(start))
+	slowCtx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+	defer cancel()
+	_, err = client.Request(slowCtx, server.PeerID(), "slow/1", nil, 64)
+	var netErr net.Error
+	if !errors.As(err, &netErr) || !netErr.Timeout() {
+		t.Fatalf("request to a handler that never answers: %v, want a timeout", err)
 	}
 }
 
@@ -118,16 +124,10 @@ func TestGossipRelaysValidAndStopsRejected(t *testing.T) {
 	tc.Subscribe(func(from peer.ID, data []byte) { got.Store(string(data)) })
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	if err := ta.WaitForPeers(ctx, 1); err != nil {
-		t.Fatal(err)
-	}
-	if err := tc.WaitForPeers(ctx, 1); err != nil {
-		t.Fatal(err)
-	}
-	if err := tb.WaitForPeers(ctx, 2); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(time.Second) // let the mesh form
+	// Wait for the line to be a mesh, so that each message is pushed along it.
+	waitUntil(t, "a-b-c mesh", func() bool {
+		return inMesh(ta, b) && inMesh(tb, a) && inMesh(tb, c) && inMesh(tc, b)
+	})
 	if err := ta.Publish(ctx, []byte("good one")); err != nil {
 		t.Fatal(err)
 	}
@@ -150,8 +150,10 @@ func TestRepeatedInvalidGossipGetsPeerBanned(t *testing.T) {
 	if err := attacker.Connect(context.Background(), victim.Addrs()[0]); err != nil {
 		t.Fatal(err)
 	}
+	var rejected atomic.Int64 // junk the victim has judged
 	_, err := victim.JoinTopic("t", func(ctx context.Context, from peer.ID, data []byte) Verdict {
 		if strings.HasPrefix(string(data), "junk") {
+			rejected.Add(1)
 			return Reject
 		}
 		return Accept
@@ -169,22 +171,19 @@ func TestRepeatedInvalidGossipGetsPeerBanned(t *testing.T) {
 	ta, _ := attacker.JoinTopic("t", func(context.Context, peer.ID, []byte) Verdict { return Accept })
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	if err := ta.WaitForPeers(ctx, 1); err != nil {
-		t.Fatal(err)
+	waitUntil(t, "the victim in the attacker's mesh", func() bool { return inMesh(ta, victim) })
+	banned := func() bool { return victim.IsBanned(attacker.PeerID()) }
+	for i := int64(0); i < 8 && !banned(); i++ {
+		// Each message needs new content to pass the seen-message cache; the
+		// next is sent once the victim has judged this one.
+		ta.Publish(ctx, []byte("junk"+strings.Repeat(" ", int(i))))
+		waitUntil(t, "the victim to judge the junk", func() bool { return rejected.Load() > i || banned() })
 	}
-	time.Sleep(time.Second)
-	for i := 0; i < 8 && !victim.IsBanned(attacker.PeerID()); i++ {
-		// Each message needs new content to pass the seen-message cache.
-		ta.Publish(ctx, []byte("junk"+strings.Repeat(" ", i)))
-		time.Sleep(200 * time.Millisecond)
-	}
-	waitUntil(t, "attacker banned", func() bool { return victim.IsBanned(attacker.PeerID()) })
-	waitUntil(t, "attacker disconnected", func() bool { return !connected(victim, attacker) })
+	waitUntil(t, "attacker banned", banned)
+	waitUntil(t, "attacker disconnected", func() bool { return !connected(victim, attacker) && !connected(attacker, victim) })
+	// The ban covers the attacker's address: the victim refuses the connection before the handshake.
 	if err := attacker.Connect(context.Background(), victim.Addrs()[0]); err == nil {
-		time.Sleep(300 * time.Millisecond)
-		if connected(victim, attacker) {
-			t.Fatal("banned peer reconnected")
-		}
+		t.Fatal("banned peer reconnected")
 	}
 	if !connected(victim, honest) {
 		t.Fatal("honest peer lost its connection")

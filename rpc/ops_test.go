@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/ledgerd/ledger/events"
+	"github.com/ledgerd/ledger/internal/wait"
 )
 
 // opsBackend adds the operator endpoints to the test backend.
@@ -89,13 +90,7 @@ func TestEventStream(t *testing.T) {
 		})
 	}()
 	// Publish only once the stream is subscribed, as a node would between events.
-	for b.bus.Subscribers() == 0 {
-		select {
-		case <-ctx.Done():
-			t.Fatal("the stream never subscribed")
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
+	wait.For(t, 10*time.Second, "the stream to subscribe", func() bool { return b.bus.Subscribers() > 0 })
 	b.bus.Publish(events.Event{Type: events.TypeBlock, Hash: "00ab", Height: 3})
 	b.bus.Publish(events.Event{Type: events.TypeTx, TxID: "cd"})
 	for _, want := range []string{"block", "tx"} {
@@ -139,13 +134,7 @@ func TestEventStreamOutlivesReadTimeout(t *testing.T) {
 		got <- string(raw)
 		return nil
 	})
-	for b.bus.Subscribers() == 0 {
-		select {
-		case <-ctx.Done():
-			t.Fatal("the stream never subscribed")
-		case <-time.After(5 * time.Millisecond):
-		}
-	}
+	wait.For(t, 10*time.Second, "the stream to subscribe", func() bool { return b.bus.Subscribers() > 0 })
 	// Let the read deadline pass (the condition under test is time itself).
 	<-time.After(3 * readTimeout)
 	if b.bus.Subscribers() != 1 {

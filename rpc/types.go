@@ -132,6 +132,10 @@ type PeerResult struct {
 	ID     string `json:"id"`
 	Addr   string `json:"addr"`
 	Height uint64 `json:"height"`
+	// Mesh names the gossip topics on which this node pushes every message
+	// to the peer (the peer is in its gossipsub mesh); others only hear of
+	// messages in gossip rounds.
+	Mesh []string `json:"mesh,omitempty"`
 }
 
 // PeersResult answers `node peers`.

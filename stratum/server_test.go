@@ -15,6 +15,7 @@ import (
 	"github.com/ledgerd/ledger/chain"
 	"github.com/ledgerd/ledger/chaincfg"
 	"github.com/ledgerd/ledger/chainhash"
+	"github.com/ledgerd/ledger/internal/wait"
 	"github.com/ledgerd/ledger/miner"
 	"github.com/ledgerd/ledger/pow"
 	"github.com/ledgerd/ledger/tx"
@@ -428,7 +429,7 @@ func TestSlowReaderIsDropped(t *testing.T) {
 	c := dialRaw(t, ts.addr)
 	c.send(t, `{"id":1,"method":"mining.subscribe","params":[]}`)
 	c.send(t, `{"id":2,"method":"mining.authorize","params":["`+addrA+`"]}`)
-	eventually(t, func() bool { return ts.srv.Stats().Conns == 1 })
+	wait.For(t, 10*time.Second, "the miner connected", func() bool { return ts.srv.Stats().Conns == 1 })
 	// The miner reads nothing while jobs keep coming: once the socket
 	// buffers and the queue are full, the server drops it instead of waiting.
 	for i := 0; i < 200_000 && ts.srv.Stats().Conns > 0; i++ {
@@ -439,18 +440,6 @@ func TestSlowReaderIsDropped(t *testing.T) {
 	}
 	if n := ts.srv.Stats().Conns; n != 0 {
 		t.Fatalf("%d connections left after the miner stopped reading", n)
-	}
-}
-
-// eventually waits for cond with a deadline.
-func eventually(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10 s")
-		}
-		time.Sleep(10 * time.Millisecond)
 	}
 }
 

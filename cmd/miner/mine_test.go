@@ -12,6 +12,7 @@ import (
 	"github.com/ledgerd/ledger/chain"
 	"github.com/ledgerd/ledger/chaincfg"
 	"github.com/ledgerd/ledger/chainhash"
+	"github.com/ledgerd/ledger/internal/wait"
 	"github.com/ledgerd/ledger/miner"
 	"github.com/ledgerd/ledger/pow"
 	"github.com/ledgerd/ledger/stratum"
@@ -42,17 +43,6 @@ func servePool(t *testing.T, ln net.Listener) func() {
 	return func() { cancel(); <-done }
 }
 
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
 func TestMinerSharesAndReconnects(t *testing.T) {
 	ln, err := stratum.Listen("127.0.0.1:0", false)
 	if err != nil {
@@ -65,7 +55,7 @@ func TestMinerSharesAndReconnects(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	ran := make(chan error, 1)
 	go func() { ran <- m.run(ctx) }()
-	waitFor(t, "accepted shares", func() bool { return m.accepted.Load() >= 2 })
+	wait.For(t, 20*time.Second, "accepted shares", func() bool { return m.accepted.Load() >= 2 })
 	stop() // the pool goes away
 	ln2, err := stratum.Listen(addr, false)
 	if err != nil {
@@ -74,7 +64,7 @@ func TestMinerSharesAndReconnects(t *testing.T) {
 	stop2 := servePool(t, ln2)
 	defer stop2()
 	before := m.accepted.Load()
-	waitFor(t, "a second connection and more shares", func() bool { return m.connects.Load() == 2 && m.accepted.Load() > before })
+	wait.For(t, 20*time.Second, "a second connection and more shares", func() bool { return m.connects.Load() == 2 && m.accepted.Load() > before })
 	cancel()
 	if err := <-ran; err != nil {
 		t.Fatalf("miner stopped with %v", err)

@@ -79,6 +79,11 @@ func TestExplorerInBrowser(t *testing.T) {
 		t.Fatalf("#balance shows %q for the payee, want the 3.25 coins paid", got)
 	}
 
+	// The other pages load without console errors too.
+	for _, page := range []string{"mempool", "peers"} {
+		b.run("open the "+page+" page", step, chromedp.Navigate(base+page), chromedp.WaitVisible("main h1", chromedp.ByQuery))
+	}
+
 	// Live update: a block mined while the home page is open shows up without a reload.
 	b.drainStreams()
 	b.run("open the home page again", step, chromedp.Navigate(base), chromedp.WaitVisible("#tip-height", chromedp.ByQuery))

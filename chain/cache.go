@@ -55,7 +55,11 @@ type writeCache struct {
 // cacheLayer is a set of pending writes: a value or a deletion per key.
 type cacheLayer struct {
 	entries map[string]cacheEntry
-	size    int
+	// byAddress holds the address-index entries (see addressOf) again,
+	// by address, so that reading one address's pending entries neither
+	// scans the whole layer nor looks each up in it. Their values are empty.
+	byAddress map[string]map[string]cacheEntry
+	size      int
 	// tip is the chain's tip after the layer's last step; floor the lowest
 	// tip a disconnect in the layer left (nil without disconnects), an
 	// ancestor of the tips before and after the layer (see tipmark.go).
@@ -68,7 +72,22 @@ type cacheEntry struct {
 	fresh   bool // leveldb holds no value for the key (see freshPrefix)
 }
 
-func newCacheLayer() *cacheLayer { return &cacheLayer{entries: map[string]cacheEntry{}} }
+func newCacheLayer() *cacheLayer {
+	return &cacheLayer{entries: map[string]cacheEntry{}, byAddress: map[string]map[string]cacheEntry{}}
+}
+
+// addressKeyLen is the length of an address index key's prefix byte and
+// public key: what UnspentByKey and HistoryByKey iterate by.
+const addressKeyLen = 1 + 32
+
+// addressOf returns the prefix byte and public key of an address index key
+// ('A' or 'a'), or false for other keys.
+func addressOf(k string) (string, bool) {
+	if len(k) >= addressKeyLen && (k[0] == prefixAddrUTX || k[0] == prefixAddrTx) {
+		return k[:addressKeyLen], true
+	}
+	return "", false
+}
 
 func newWriteCache(db *leveldb.DB, limit int, wo *opt.WriteOptions) *writeCache {
 	if limit <= 0 {
@@ -78,19 +97,58 @@ func newWriteCache(db *leveldb.DB, limit int, wo *opt.WriteOptions) *writeCache 
 }
 
 func (l *cacheLayer) set(k []byte, e cacheEntry) {
-	if old, ok := l.entries[string(k)]; ok {
+	ks := string(k)
+	old, had := l.entries[ks]
+	if had {
 		l.size -= len(old.value)
 	} else {
 		l.size += len(k) + cacheEntryOverhead
 	}
+	if addr, ok := addressOf(ks); ok {
+		keys := l.byAddress[addr]
+		if keys == nil {
+			keys = map[string]cacheEntry{}
+			l.byAddress[addr] = keys
+		}
+		if !had {
+			l.size += cacheEntryOverhead
+		}
+		keys[ks] = e
+	}
 	l.size += len(e.value)
-	l.entries[string(k)] = e
+	l.entries[ks] = e
 }
 
 func (l *cacheLayer) remove(k []byte) {
-	if old, ok := l.entries[string(k)]; ok {
+	ks := string(k)
+	if old, ok := l.entries[ks]; ok {
 		l.size -= len(k) + cacheEntryOverhead + len(old.value)
-		delete(l.entries, string(k))
+		delete(l.entries, ks)
+		if addr, ok := addressOf(ks); ok {
+			l.size -= cacheEntryOverhead
+			delete(l.byAddress[addr], ks)
+			if len(l.byAddress[addr]) == 0 {
+				delete(l.byAddress, addr)
+			}
+		}
+	}
+}
+
+// eachWithPrefix calls fn for the layer's entries whose key starts with
+// prefix: through byAddress when prefix is one address's, by a scan otherwise.
+func (l *cacheLayer) eachWithPrefix(prefix string, fn func(k string, e cacheEntry)) {
+	if addr, ok := addressOf(prefix); ok {
+		for k, e := range l.byAddress[addr] {
+			if strings.HasPrefix(k, prefix) {
+				fn(k, e)
+			}
+		}
+		return
+	}
+	for k, e := range l.entries {
+		if strings.HasPrefix(k, prefix) {
+			fn(k, e)
+		}
 	}
 }
 
@@ -405,21 +463,79 @@ type pendingEntry struct {
 func (w *writeCache) pendingWithPrefix(prefix []byte) []pendingEntry {
 	w.mu.RLock()
 	defer w.mu.RUnlock()
-	seen := map[string]bool{}
+	out := w.collectPending(prefix)
+	slices.SortFunc(out, func(a, b pendingEntry) int { return strings.Compare(a.key, b.key) })
+	return out
+}
+
+// collectPending returns the newest pending write of every key with the
+// prefix, in no order. The caller holds w.mu.
+func (w *writeCache) collectPending(prefix []byte) []pendingEntry {
 	var out []pendingEntry
-	for _, l := range []*cacheLayer{w.active, w.flushing} {
+	if addr, ok := addressOf(string(prefix)); ok {
+		n := len(w.active.byAddress[addr])
+		if w.flushing != nil {
+			n += len(w.flushing.byAddress[addr])
+		}
+		out = make([]pendingEntry, 0, n)
+	}
+	w.active.eachWithPrefix(string(prefix), func(k string, e cacheEntry) {
+		out = append(out, pendingEntry{key: k, cacheEntry: e})
+	})
+	if w.flushing != nil {
+		w.flushing.eachWithPrefix(string(prefix), func(k string, e cacheEntry) {
+			if _, newer := w.active.entries[k]; !newer {
+				out = append(out, pendingEntry{key: k, cacheEntry: e})
+			}
+		})
+	}
+	return out
+}
+
+// iterateUnordered is iterate in no particular order, for callers that
+// only add up or re-sort what they read: the pending writes go first,
+// unsorted, then the stored keys no pending write replaces. The layers and
+// leveldb are read as of one moment, so a flush finishing meanwhile neither
+// hides nor repeats a key.
+func (w *writeCache) iterateUnordered(prefix []byte, fn func(k, v []byte) error) error {
+	w.mu.RLock()
+	pending := w.collectPending(prefix)
+	layers := [2]*cacheLayer{w.active, w.flushing}
+	it := w.db.NewIterator(util.BytesPrefix(prefix), nil)
+	w.mu.RUnlock()
+	defer it.Release()
+	for _, p := range pending {
+		if p.deleted {
+			continue
+		}
+		if err := fn([]byte(p.key), p.value); err != nil {
+			return err
+		}
+	}
+	for it.Next() {
+		if w.inLayers(layers, it.Key()) {
+			continue
+		}
+		if err := fn(it.Key(), it.Value()); err != nil {
+			return err
+		}
+	}
+	return it.Error()
+}
+
+// inLayers reports whether one of layers holds a write of k.
+func (w *writeCache) inLayers(layers [2]*cacheLayer, k []byte) bool {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	for _, l := range layers {
 		if l == nil {
 			continue
 		}
-		for k, e := range l.entries {
-			if strings.HasPrefix(k, string(prefix)) && !seen[k] {
-				seen[k] = true
-				out = append(out, pendingEntry{key: k, cacheEntry: e})
-			}
+		if _, ok := l.entries[string(k)]; ok {
+			return true
 		}
 	}
-	slices.SortFunc(out, func(a, b pendingEntry) int { return strings.Compare(a.key, b.key) })
-	return out
+	return false
 }
 
 // abandon drops the pending writes without storing them, as a crash would

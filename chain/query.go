@@ -232,21 +232,8 @@ func (c *Chain) UnspentByKey(pub [32]byte) ([]KeyUTXO, error) {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	var out []KeyUTXO
-	err := c.store.iterate(key(prefixAddrUTX, pub[:]), func(k, _ []byte) error {
-		rest := k[1+32:]
-		if len(rest) != 36 {
-			return fmt.Errorf("%w: address utxo key of %d bytes", ErrCorruptStore, len(k))
-		}
-		op := tx.OutPoint{TxID: chainhash.Hash(rest[:32]), Index: uint32(rest[32])<<24 | uint32(rest[33])<<16 | uint32(rest[34])<<8 | uint32(rest[35])}
-		u, err := c.store.utxo(op)
-		if err != nil {
-			return err
-		}
-		if u == nil {
-			return fmt.Errorf("%w: address index names spent output %s:%d", ErrCorruptStore, op.TxID, op.Index)
-		}
+	err := c.eachKeyUTXO(pub, true, func(op tx.OutPoint, u *UTXO) {
 		out = append(out, KeyUTXO{OutPoint: op, UTXO: *u})
-		return nil
 	})
 	return out, err
 }

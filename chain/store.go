@@ -158,3 +158,8 @@ func (s *store) utxo(op tx.OutPoint) (*UTXO, error) {
 func (s *store) iterate(prefix []byte, fn func(k, v []byte) error) error {
 	return s.classify(s.cache.iterate(prefix, fn))
 }
+
+// iterateUnordered is iterate in no particular order (see writeCache.iterateUnordered).
+func (s *store) iterateUnordered(prefix []byte, fn func(k, v []byte) error) error {
+	return s.classify(s.cache.iterateUnordered(prefix, fn))
+}

@@ -38,28 +38,23 @@ func (e *Explorer) address(w http.ResponseWriter, r *http.Request) {
 		e.fail(w, r, badRequest("%q is not a %s address: %v.", addr, e.src.Chain.Params().Name, err))
 		return
 	}
-	hist, err := e.src.Chain.HistoryByKey(pub)
+	sum, err := e.src.Chain.SummaryByKey(pub)
 	if err != nil {
 		e.fail(w, r, err)
 		return
 	}
-	pg, err := pageOf(r, Prefix+"address/"+addr, len(hist), historyPerPage)
+	pg, err := pageOf(r, Prefix+"address/"+addr, sum.Txs, historyPerPage)
 	if err != nil {
 		e.fail(w, r, err)
 		return
 	}
-	utxos, err := e.src.Chain.UnspentByKey(pub)
+	hist, _, err := e.src.Chain.HistoryPage(pub, pg.From, pg.To-pg.From)
 	if err != nil {
 		e.fail(w, r, err)
 		return
 	}
-	d := addressData{Address: addr, UTXOs: len(utxos), Paging: pg}
-	for _, u := range utxos {
-		d.Balance += u.UTXO.Output.Amount
-	}
-	// History is oldest first; the page lists newest first.
-	for i := pg.From; i < pg.To; i++ {
-		h := hist[len(hist)-1-i]
+	d := addressData{Address: addr, Balance: sum.Balance, UTXOs: sum.Unspent, Paging: pg}
+	for _, h := range hist {
 		t, info, err := e.src.Chain.TxByID(h.TxID)
 		if err != nil {
 			e.fail(w, r, err)

@@ -29,7 +29,7 @@ const liveBuffer = 64
 
 // events streams the node's blocks, mempool arrivals and reorganisations
 // as server-sent events, without the cookie: they carry only what the
-// pages show. At most MaxStreams are open at once.
+// pages show. At most Config.MaxStreams are open at once.
 func (e *Explorer) events(w http.ResponseWriter, r *http.Request) {
 	select {
 	case e.streams <- struct{}{}:

@@ -13,12 +13,12 @@ import (
 // Prefix is the path the explorer is served under.
 const Prefix = "/explorer/"
 
-// Request limits: pages need no cookie, so a client is held to a shared
-// rate and a bounded number of event streams.
+// Default request limits: pages need no cookie, so clients are held to a
+// shared rate and a bounded number of event streams.
 const (
-	RateLimit  = 100
-	RateBurst  = 200
-	MaxStreams = 32
+	DefaultRateLimit  = 100 // requests per second
+	DefaultRateBurst  = 200
+	DefaultMaxStreams = 32
 )
 
 // contentSecurityPolicy allows only the node itself: no inline script or
@@ -33,6 +33,12 @@ type Config struct {
 	Logger *slog.Logger
 	// Now is the clock for ages and durations (default time.Now).
 	Now func() time.Time
+	// RateLimit and RateBurst bound requests per second across all clients
+	// (0: DefaultRateLimit, DefaultRateBurst).
+	RateLimit rate.Limit
+	RateBurst int
+	// MaxStreams bounds the event streams open at once (0: DefaultMaxStreams).
+	MaxStreams int
 }
 
 // Explorer serves the explorer's pages; it is an http.Handler for Prefix.
@@ -57,12 +63,21 @@ func New(cfg Config) (*Explorer, error) {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
+	if cfg.RateLimit <= 0 {
+		cfg.RateLimit = DefaultRateLimit
+	}
+	if cfg.RateBurst <= 0 {
+		cfg.RateBurst = DefaultRateBurst
+	}
+	if cfg.MaxStreams <= 0 {
+		cfg.MaxStreams = DefaultMaxStreams
+	}
 	p, err := loadPages()
 	if err != nil {
 		return nil, fmt.Errorf("explorer: %w", err)
 	}
 	e := &Explorer{src: cfg.Source, log: cfg.Logger, now: cfg.Now, pages: p, mux: http.NewServeMux(),
-		limiter: rate.NewLimiter(RateLimit, RateBurst), streams: make(chan struct{}, MaxStreams)}
+		limiter: rate.NewLimiter(cfg.RateLimit, cfg.RateBurst), streams: make(chan struct{}, cfg.MaxStreams)}
 	e.routes()
 	return e, nil
 }

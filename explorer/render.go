@@ -8,6 +8,7 @@ import (
 	"html/template"
 	"io/fs"
 	"net/http"
+	"path"
 	"strings"
 
 	"github.com/ledgerd/ledger/chain"
@@ -122,6 +123,14 @@ func (e *Explorer) fail(w http.ResponseWriter, r *http.Request, err error) {
 //go:embed static
 var staticFS embed.FS
 
+// staticTypes fixes the static files' content types, which the system's
+// MIME table could otherwise change (scripts must have a script type under nosniff).
+var staticTypes = map[string]string{
+	".js":  "text/javascript; charset=utf-8",
+	".css": "text/css; charset=utf-8",
+	".svg": "image/svg+xml",
+}
+
 // static serves the embedded stylesheet, script and icon.
 func (e *Explorer) static(w http.ResponseWriter, r *http.Request) {
 	name := r.PathValue("name")
@@ -130,6 +139,9 @@ func (e *Explorer) static(w http.ResponseWriter, r *http.Request) {
 	if err != nil || !info.Mode().IsRegular() || strings.HasPrefix(name, ".") {
 		e.fail(w, r, notFound("There is no file %s.", name))
 		return
+	}
+	if ct, ok := staticTypes[path.Ext(name)]; ok {
+		w.Header().Set("Content-Type", ct)
 	}
 	w.Header().Set("Cache-Control", "public, max-age=3600")
 	http.ServeFileFS(w, r, sub, name)

@@ -24,8 +24,10 @@ type Chain interface {
 	TxByID(id chainhash.Hash) (*tx.Tx, chain.TxInfo, error)
 	MerkleProof(id chainhash.Hash) (*chain.TxProof, error)
 	LookupUTXO(op tx.OutPoint) (*chain.UTXO, error)
-	HistoryByKey(pub [32]byte) ([]chain.HistoryEntry, error)
-	UnspentByKey(pub [32]byte) ([]chain.KeyUTXO, error)
+	SummaryByKey(pub [32]byte) (chain.AddressSummary, error)
+	// HistoryPage returns up to limit of pub's transactions, newest first,
+	// after the offset newest, and how many there are.
+	HistoryPage(pub [32]byte, offset, limit int) ([]chain.HistoryEntry, int, error)
 }
 
 // Mempool is the read side of the transaction pool; *mempool.Pool implements it.

@@ -11,67 +11,41 @@ import (
 
 	"github.com/ledgerd/ledger/block"
 	"github.com/ledgerd/ledger/chain"
-	"github.com/ledgerd/ledger/chain/chaintest"
 	"github.com/ledgerd/ledger/chaincfg"
 	"github.com/ledgerd/ledger/headerchain"
+	"github.com/ledgerd/ledger/internal/longchain"
 )
 
-// heightChain grows a regtest chain of coinbase-only blocks (1-bit
-// difficulty, no fsync) in process, for measuring how the cost of a block
+// newHeightChain opens a regtest chain (no fsync) that a longchain.Grower
+// extends with coinbase-only blocks, for measuring how the cost of a block
 // changes with height.
-type heightChain struct {
-	tb     testing.TB
-	c      *chain.Chain
-	bl     chaintest.Builder
-	tip    block.Header
-	height uint64
-	now    int64
-}
-
-func newHeightChain(tb testing.TB) *heightChain {
+func newHeightChain(tb testing.TB) (*chain.Chain, *longchain.Grower) {
 	tb.Helper()
-	p := chaincfg.Regtest
 	// A small write-back cache flushes every few hundred blocks, so each
 	// measured window includes its share of flushes.
-	c, err := chain.Open(tb.TempDir(), p, chain.Options{NoSync: true, SigWorkers: 1, CacheBytes: 256 << 10, Logger: quiet})
+	c, err := chain.Open(tb.TempDir(), chaincfg.Regtest, chain.Options{NoSync: true, SigWorkers: 1, CacheBytes: 256 << 10, Logger: quiet})
 	if err != nil {
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { c.Close() }) // a second Close after the benchmark's is harmless
-	return &heightChain{tb: tb, c: c, bl: chaintest.Builder{Params: p, Miner: chaintest.NewKey(1)},
-		tip: p.Genesis().Header, now: p.GenesisTime + 10_000_000}
+	return c, longchain.New(c)
 }
 
-// build returns the next n blocks without submitting them.
-func (hc *heightChain) build(n int) []*block.Block {
-	out := make([]*block.Block, n)
-	parent, h := hc.tip, hc.height
-	for i := range out {
-		h++
-		out[i] = hc.bl.Next(parent, h, 0)
-		parent = out[i].Header
-	}
-	return out
-}
-
-// connect submits blocks, which must extend the tip, and returns how long that took.
-func (hc *heightChain) connect(blocks []*block.Block) time.Duration {
-	hc.tb.Helper()
+// connectTimed connects blocks, which must extend g's tip, and returns how long that took.
+func connectTimed(tb testing.TB, g *longchain.Grower, blocks []*block.Block) time.Duration {
+	tb.Helper()
 	start := time.Now()
-	for _, b := range blocks {
-		if _, err := hc.c.ProcessBlock(b, hc.now); err != nil {
-			hc.tb.Fatalf("block at height %d: %v", hc.height+1, err)
-		}
-		hc.tip = b.Header
-		hc.height++
+	if err := g.Connect(blocks); err != nil {
+		tb.Fatal(err)
 	}
 	return time.Since(start)
 }
 
-// grow connects blocks up to height, building them in batches.
-func (hc *heightChain) grow(height uint64) {
-	for hc.height < height {
-		hc.connect(hc.build(int(min(10_000, height-hc.height))))
+// grow connects blocks up to height.
+func grow(tb testing.TB, g *longchain.Grower, height uint64) {
+	tb.Helper()
+	if err := g.Grow(height); err != nil {
+		tb.Fatal(err)
 	}
 }
 
@@ -93,13 +67,13 @@ func BenchmarkConnectAtHeight(b *testing.B) {
 		high = n
 	}
 	measure := func(from uint64, window int) (cpuRate, wallRate float64) {
-		hc := newHeightChain(b)
-		hc.grow(from)
-		blocks := hc.build(window)
+		c, g := newHeightChain(b)
+		grow(b, g, from)
+		blocks := g.Build(window)
 		runtime.GC()
 		cpu0, wall0 := cpuTime(b), time.Now()
-		hc.connect(blocks)
-		if err := hc.c.Close(); err != nil { // flushes the write-back cache
+		connectTimed(b, g, blocks)
+		if err := c.Close(); err != nil { // flushes the write-back cache
 			b.Fatal(err)
 		}
 		cpu, wall := cpuTime(b)-cpu0, time.Since(wall0)
@@ -129,18 +103,18 @@ func cpuTime(tb testing.TB) time.Duration {
 // bounded as the chain grows: counted, not timed, so it holds on any machine.
 // (Walking to block 1 for the retarget anchor once cost a link per block of height.)
 func TestIndexVisitsPerBlockDoNotGrowWithHeight(t *testing.T) {
-	hc := newHeightChain(t)
+	c, g := newHeightChain(t)
 	perBlock := func(n int) float64 {
-		blocks := hc.build(n)
+		blocks := g.Build(n)
 		before := headerchain.Visits()
-		hc.connect(blocks)
-		hc.c.Tip()
-		hc.c.Locator()
+		connectTimed(t, g, blocks)
+		c.Tip()
+		c.Locator()
 		return float64(headerchain.Visits()-before) / float64(n)
 	}
-	hc.grow(100)
+	grow(t, g, 100)
 	low := perBlock(100)
-	hc.grow(3_000)
+	grow(t, g, 3_000)
 	high := perBlock(100)
 	// Skip pointers make ancestor lookups O(log n): 30 times the height may
 	// cost a few more links, never 30 times as many.

@@ -199,24 +199,36 @@ func (m *Machine) fitting() int {
 }
 
 // requestBlocks asks announcers for wanted blocks, within the window.
+//
+// It runs at every step (every block processed), so it stops as soon as no
+// peer has a free request slot, and looks a block up in the chain only when
+// it is about to ask for it or give up on it: a scan of the whole window
+// with a lookup per block, at every step, cost more as the chain's index
+// grew past the CPU's caches (issue 12).
 func (m *Machine) requestBlocks(now time.Time) {
 	d := &m.dl
+	free := 0 // peers with a free request slot
+	for _, id := range m.order {
+		if m.peers[id].blockReqs < m.cfg.RequestsPerPeer {
+			free++
+		}
+	}
 	limit := min(len(d.want), m.cfg.Window)
-	for i := 0; i < limit; i++ {
+	for i := 0; i < limit && free > 0; i++ {
 		w := d.want[i]
 		if w.state != needed {
 			continue
+		}
+		p, anyone := m.server(w)
+		if p == nil && anyone {
+			continue // its announcers are busy
 		}
 		if m.chain.HasBlock(w.node.Hash) { // it came by gossip meanwhile
 			w.state = done
 			continue
 		}
-		p, anyone := m.server(w)
 		if !anyone {
 			m.noServer(w)
-			continue
-		}
-		if p == nil {
 			continue
 		}
 		room := m.fitting()
@@ -236,6 +248,9 @@ func (m *Machine) requestBlocks(now time.Time) {
 		r := m.send(now, SendBlocks, p.id, m.cfg.BlocksTimeout,
 			Action{Hashes: hashes, MaxBytes: netproto.BlobsSize(len(hashes), m.maxBlockSize())})
 		p.blockReqs++
+		if p.blockReqs == m.cfg.RequestsPerPeer {
+			free--
+		}
 		for _, x := range batch {
 			x.state, x.req = inflight, r.id
 		}

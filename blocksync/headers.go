@@ -64,7 +64,7 @@ func (m *Machine) HeadersResponse(now time.Time, from peer.ID, req uint64, raw [
 // extend validates fresh headers from p: as a continuation of the headers
 // it sent before, or from a block the chain has.
 func (m *Machine) extend(p *peerState, fresh []block.Header, now time.Time) ([]*headerchain.Node, error) {
-	if at, ok := p.pendingSet[fresh[0].Prev]; ok {
+	if at, ok := p.pendingIndex(fresh[0].Prev); ok {
 		p.truncatePending(at + 1)
 		return headerchain.CheckFrom(m.params, p.pending[at], fresh, now.Unix())
 	}

@@ -32,9 +32,13 @@ type peerState struct {
 	lastMempool time.Time
 
 	// pending are validated headers the peer sent whose blocks the chain
-	// does not have, in chain order; pendingSet indexes them by hash.
-	pending    []*headerchain.Node
-	pendingSet map[chainhash.Hash]int
+	// does not have, in chain order. pendingSet maps their hashes to their
+	// sequence numbers: pending[i] has number pendingBase+i, so that
+	// dropping headers from the front (at every block the chain connects)
+	// leaves the numbers of the others as they are.
+	pending     []*headerchain.Node
+	pendingSet  map[chainhash.Hash]int
+	pendingBase int
 	// serves are the wanted blocks the peer announced (or announced a
 	// descendant of): it can serve them.
 	serves map[chainhash.Hash]bool
@@ -90,9 +94,15 @@ func (p *peerState) pendingEnd() *headerchain.Node {
 
 func (p *peerState) appendPending(nodes []*headerchain.Node) {
 	for _, n := range nodes {
-		p.pendingSet[n.Hash] = len(p.pending)
+		p.pendingSet[n.Hash] = p.pendingBase + len(p.pending)
 		p.pending = append(p.pending, n)
 	}
+}
+
+// pendingIndex returns the position in pending of the header with hash h.
+func (p *peerState) pendingIndex(h chainhash.Hash) (int, bool) {
+	seq, ok := p.pendingSet[h]
+	return seq - p.pendingBase, ok
 }
 
 // truncatePending keeps the first n pending headers.
@@ -104,23 +114,21 @@ func (p *peerState) truncatePending(n int) {
 }
 
 func (p *peerState) clearPending() {
-	p.pending = nil
+	p.pending, p.pendingBase = nil, 0
 	p.pendingSet = map[chainhash.Hash]int{}
 	p.serves = nil
 }
 
-// trimPending drops the leading headers whose blocks the chain now has.
+// trimPending drops the leading headers whose blocks the chain now has. It
+// costs what it drops, not what is left (a long sync holds every header of
+// the chain pending, and trims at every block).
 func (p *peerState) trimPending(has func(chainhash.Hash) bool) {
 	i := 0
 	for i < len(p.pending) && has(p.pending[i].Hash) {
 		delete(p.pendingSet, p.pending[i].Hash)
+		p.pending[i] = nil // the backing array outlives the slice's front
 		i++
 	}
-	if i == 0 {
-		return
-	}
-	p.pending = append([]*headerchain.Node(nil), p.pending[i:]...)
-	for j, n := range p.pending {
-		p.pendingSet[n.Hash] = j
-	}
+	p.pending = p.pending[i:]
+	p.pendingBase += i
 }

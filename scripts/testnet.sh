@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Local testnet on loopback: N nodes, each with its own data directory and
-# ports, connected to each other; node 1 mines to the "alice" wallet.
+# Local testnet on loopback: N nodes, each with its own data directory, ports
+# and (on Linux) loopback address, connected to each other; node 1 mines to
+# the "alice" wallet.
 #
 #   scripts/testnet.sh start [N]   start N nodes (default 3)
 #   scripts/testnet.sh status      height, tip, peers and mempool of every node
@@ -21,8 +22,16 @@ need_build() {
   [ -x "$node" ] && [ -x "$wallet" ] || { echo "error: run 'make build' first" >&2; exit 1; }
 }
 
+# node_ip I: node I's loopback address. Bans apply to loopback addresses
+# too, so on Linux (which routes all of 127.0.0.0/8 to lo) each node has its
+# own, 127.0.1.I: a node banned for misbehaving does not take the others'
+# shared address with it. Elsewhere only 127.0.0.1 is sure to exist.
+node_ip() {
+  if [ "$(uname -s)" = Linux ]; then echo "127.0.1.$1"; else echo 127.0.0.1; fi
+}
+
 wait_for_info() { # datadir
-  for _ in $(seq 1 100); do
+  for _ in $(seq 1 300); do
     [ -s "$1/node.json" ] && return 0
     sleep 0.1
   done
@@ -30,13 +39,17 @@ wait_for_info() { # datadir
   exit 1
 }
 
-first_addr() { # datadir -> first p2p multiaddr
-  sed -n 's/.*"\(\/ip4\/127\.0\.0\.1\/tcp\/[0-9]*\/p2p\/[A-Za-z0-9]*\)".*/\1/p' "$1/node.json" | head -1
+first_addr() { # datadir -> its p2p multiaddr on loopback
+  sed -n 's/.*"\(\/ip4\/127\.[0-9.]*\/tcp\/[0-9]*\/p2p\/[A-Za-z0-9]*\)".*/\1/p' "$1/node.json" | head -1
 }
 
 cmd_start() {
   need_build
   local n="${1:-3}" miners="${MINERS:-1}" threads="${THREADS:-1}"
+  if ! [ "$n" -ge 1 ] 2>/dev/null || [ "$n" -gt 254 ]; then
+    echo "error: the number of nodes must be 1 to 254, got '$n'" >&2
+    exit 2
+  fi
   mkdir -p "$dir"
   if [ ! -f "$dir/alice.wallet" ]; then
     "$wallet" --network testnet --wallet "$dir/alice.wallet" create > "$dir/alice.json"
@@ -57,7 +70,7 @@ cmd_start() {
     if [ "$i" -le "$miners" ]; then
       mine=(--mine --mine-to "$mine_to" --threads "$threads")
     fi
-    nohup "$node" run --network testnet --datadir "$d" --p2p /ip4/127.0.0.1/tcp/0 --rpc 127.0.0.1:0 \
+    nohup "$node" run --network testnet --datadir "$d" --p2p "/ip4/$(node_ip "$i")/tcp/0" --rpc 127.0.0.1:0 \
       "${peers[@]}" "${mine[@]}" >> "$d/node.log" 2>&1 &
     wait_for_info "$d"
     echo "node$i started: $(first_addr "$d")"

@@ -39,7 +39,7 @@ const (
 	PenaltyWithheld        = 50 // announced a block, then said it lacks it
 	PenaltyUnbackedClaim   = 25 // claimed more work than its headers show
 	PenaltyBlocksTimeout   = 25 // announced blocks, then did not serve them in time
-	PenaltyUnconnected     = 20 // headers that link to nothing we or it showed us
+	PenaltyUnconnected     = 20 // headers that link to nothing we or it showed us, or a relayed block it cannot link
 	PenaltyTooManyHeaders  = 20 // more headers than the bound without more work than our tip
 	PenaltyAnnouncedBadOne = 50 // announced headers whose block turned out invalid
 )

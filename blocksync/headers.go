@@ -7,6 +7,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/ledgerd/ledger/block"
+	"github.com/ledgerd/ledger/chainhash"
 	"github.com/ledgerd/ledger/headerchain"
 	"github.com/ledgerd/ledger/netproto"
 	"github.com/ledgerd/ledger/rule"
@@ -14,7 +15,8 @@ import (
 
 // HeadersResponse handles a peer's answer to a headers request.
 func (m *Machine) HeadersResponse(now time.Time, from peer.ID, req uint64, raw []byte) {
-	if m.take(req, from, SendHeaders) == nil {
+	r := m.take(req, from, SendHeaders)
+	if r == nil {
 		return
 	}
 	p := m.peers[from]
@@ -37,6 +39,7 @@ func (m *Machine) HeadersResponse(now time.Time, from peer.ID, req uint64, raw [
 	}
 	fresh := headers[i:]
 	if len(fresh) == 0 {
+		m.checkOrphanLinked(p, r.orphan)
 		m.checkClaimBacked(p, false)
 		return
 	}
@@ -81,6 +84,19 @@ func (m *Machine) checkClaimBacked(p *peerState, more bool) {
 	}
 	m.penalize(p.id, PenaltyUnbackedClaim, "claimed more chain work than its headers show")
 	p.claim = nil
+}
+
+// checkOrphanLinked penalises a peer that relayed a block whose parent we
+// lack and, asked for the headers linking it, shows nothing we do not have:
+// it cannot link the block to any chain, which an honest relayer (whose
+// main chain held the block when it relayed it) can. Nothing is held
+// against it if it showed the block's header before, or if the block has
+// reached us some other way meanwhile.
+func (m *Machine) checkOrphanLinked(p *peerState, orphan chainhash.Hash) {
+	if _, shown := p.pendingSet[orphan]; shown || orphan.IsZero() || m.chain.HasBlock(orphan) {
+		return
+	}
+	m.penalize(p.id, PenaltyUnconnected, "relayed a block it cannot link to our chain")
 }
 
 // refuseHeaders penalises headers that break a rule, and forgets what the

@@ -34,6 +34,9 @@ type request struct {
 	hashes   []chainhash.Hash
 	// maxBytes is what a blocks request reserves of the byte window.
 	maxBytes int
+	// orphan is the relayed block whose parent we lack that a headers
+	// request asks the peer to link (zero when it asks for no such block).
+	orphan chainhash.Hash
 }
 
 // Machine is the sync state machine. It is not safe for concurrent use: one
@@ -207,7 +210,7 @@ func (m *Machine) OrphanBlock(now time.Time, from peer.ID, hash chainhash.Hash) 
 		return
 	}
 	p.noteTip(hash)
-	p.wantHeaders = true
+	p.wantHeaders, p.orphan = true, hash
 	m.step(now)
 }
 
@@ -286,7 +289,8 @@ func (m *Machine) requestHeaders(now time.Time, ours *big.Int) {
 		if !p.wantHeaders && !p.claimsMoreThan(ours) {
 			continue
 		}
-		p.wantHeaders = false
+		orphan := p.orphan
+		p.wantHeaders, p.orphan = false, chainhash.Hash{}
 		loc := m.chain.Locator()
 		if n := len(p.pending); n > 0 {
 			loc = append([]chainhash.Hash{p.pending[n-1].Hash}, loc...)
@@ -294,7 +298,9 @@ func (m *Machine) requestHeaders(now time.Time, ours *big.Int) {
 		if len(loc) > netproto.MaxLocator {
 			loc = loc[:netproto.MaxLocator]
 		}
-		p.headersReq = m.send(now, SendHeaders, id, m.cfg.HeadersTimeout, Action{Locator: loc}).id
+		r := m.send(now, SendHeaders, id, m.cfg.HeadersTimeout, Action{Locator: loc})
+		r.orphan = orphan
+		p.headersReq = r.id
 	}
 }
 

@@ -104,10 +104,7 @@ func TestMempoolIsFetchedOnceSyncedAndPeriodically(t *testing.T) {
 // headers, once at a time however many such blocks come.
 func TestOrphanAnnouncementAsksForHeadersOnce(t *testing.T) {
 	s := newScenario(t, Config{})
-	s.victim.connect(s.honest)
-	s.victim.untilTip(s.honestTip(), time.Minute)
-	more := mine(s.ahead[len(s.ahead)-1].Header, 30, 5, 1)
-	load(t, s.honest.c, more)
+	more := s.syncThenHonestMines(t, 5)
 	stall := s.honest.headers
 	var held []func()
 	s.honest.headers = func(loc []chainhash.Hash) ([]byte, bool) {

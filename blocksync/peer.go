@@ -28,6 +28,8 @@ type peerState struct {
 	headersReq  uint64
 	blockReqs   int
 	wantHeaders bool
+	// orphan is the last block it relayed whose parent we lack, until it is asked for the headers linking it.
+	orphan      chainhash.Hash
 	lastStatus  time.Time
 	lastMempool time.Time
 

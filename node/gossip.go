@@ -90,6 +90,17 @@ func (n *Node) validateBlockMsg(ctx context.Context, from peer.ID, data []byte) 
 	if from == n.host.PeerID() {
 		return p2p.Accept
 	}
+	switch hash, orphan, err := orphanHeader(n.params, n.chain, data); {
+	case err != nil:
+		n.metrics.reject(err)
+		n.log.Warn("block from peer rejected", "peer", from, "hash", hash, "err", err)
+		n.host.Penalize(from, penaltyInvalidBlock, "relayed an invalid block: "+err.Error())
+		return p2p.Reject
+	case orphan:
+		n.metrics.reject(rule.Errorf(rule.ErrUnknownParent, "block %s: parent not known", hash))
+		n.sync.orphanBlock(from, hash)
+		return p2p.Ignore
+	}
 	b, err := chain.DecodeBlock(data)
 	if err != nil {
 		n.metrics.reject(err)
@@ -110,7 +121,7 @@ func (n *Node) validateBlockMsg(ctx context.Context, from peer.ID, data []byte) 
 	default:
 		if code, ok := rule.CodeOf(err); ok && code == rule.ErrUnknownParent {
 			// Its body is not kept; the headers linking it are fetched first.
-			n.sync.orphanBlock(from, b)
+			n.sync.orphanBlock(from, b.Hash())
 		}
 	}
 	return verdict

@@ -13,6 +13,7 @@ import (
 	"github.com/ledgerd/ledger/block"
 	"github.com/ledgerd/ledger/blocksync"
 	"github.com/ledgerd/ledger/chain"
+	"github.com/ledgerd/ledger/chainhash"
 	"github.com/ledgerd/ledger/netproto"
 	"github.com/ledgerd/ledger/p2p"
 	"github.com/ledgerd/ledger/rpc"
@@ -109,8 +110,7 @@ func (s *syncer) peerDisconnected(id peer.ID) {
 }
 
 // orphanBlock reports a relayed block whose parent we lack: its sender is asked for headers.
-func (s *syncer) orphanBlock(id peer.ID, b *block.Block) {
-	hash := b.Hash()
+func (s *syncer) orphanBlock(id peer.ID, hash chainhash.Hash) {
 	s.postHint(func(m *blocksync.Machine, now time.Time) { m.OrphanBlock(now, id, hash) })
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"math/big"
-	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -23,19 +22,7 @@ import (
 func rawPeer(t *testing.T) *p2p.Host { return rawHostOn(t, ownLoopback()) }
 
 // rssMB reads a process's resident memory.
-func rssMB(t *testing.T, pid int) int {
-	data, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		t.Skipf("no /proc: %v", err)
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if strings.HasPrefix(line, "VmRSS:") {
-			kb, _ := strconv.Atoi(strings.Fields(line)[1])
-			return kb / 1024
-		}
-	}
-	return 0
-}
+func rssMB(t *testing.T, pid int) int { return procMB(t, pid, "VmRSS") }
 
 // metric reads one value from the node's /metrics.
 func metric(t *testing.T, p *proc, name string) float64 {

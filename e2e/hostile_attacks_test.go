@@ -11,6 +11,7 @@ import (
 	"github.com/libp2p/go-libp2p/core/peer"
 
 	"github.com/ledgerd/ledger/chain/chaintest"
+	"github.com/ledgerd/ledger/internal/wait"
 	"github.com/ledgerd/ledger/rpc"
 )
 
@@ -92,12 +93,9 @@ func runHostile(t *testing.T, attack string, engaged func(h *hostile), extra ...
 	if _, err := s.victim.client.AddPeer(ctx, s.honest.addr()); err != nil {
 		t.Fatalf("connect the honest node: %v", err)
 	}
-	for s.victim.status().Tip != honestTip {
-		if time.Since(start) > syncDeadline {
-			t.Fatalf("victim at height %d, not at the honest tip %s, %s after the honest node connected; log:\n%s",
-				s.victim.status().Height, honestTip, syncDeadline, s.victim.logTail())
-		}
-		time.Sleep(50 * time.Millisecond)
+	if !wait.Until(syncDeadline, func() bool { return s.victim.status().Tip == honestTip }) {
+		t.Fatalf("victim at height %d, not at the honest tip %s, %s after the honest node connected; log:\n%s",
+			s.victim.status().Height, honestTip, syncDeadline, s.victim.logTail())
 	}
 	t.Logf("%s: victim at the honest tip %s after the honest node connected", attack, time.Since(start).Round(time.Millisecond))
 	return s

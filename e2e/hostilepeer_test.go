@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/libp2p/go-libp2p/core/peer"
+
+	"github.com/ledgerd/ledger/internal/wait"
 )
 
 var hostileBuild struct {
@@ -123,33 +125,40 @@ func (h *hostile) last(name string) hostileEvent {
 	return hostileEvent{}
 }
 
-// waitFor waits for an event named name with N at least n and returns it.
+// waitFor waits for an event named name with N at least n and returns it;
+// the test fails if the hostile peer reports an error or exits first.
 func (h *hostile) waitFor(timeout time.Duration, name string, n int) hostileEvent {
 	h.t.Helper()
-	deadline := time.Now().Add(timeout)
-	for {
+	var got hostileEvent
+	exited := false
+	wait.Until(timeout, func() bool {
 		h.mu.Lock()
+		defer h.mu.Unlock()
 		for _, e := range h.events {
-			if e.Event == "error" {
-				h.mu.Unlock()
-				h.t.Fatalf("hostile peer failed: %s", e.Err)
-			}
-			if e.Event == name && e.N >= n {
-				h.mu.Unlock()
-				return e
+			if e.Event == "error" || (e.Event == name && e.N >= n) {
+				got = e
+				return true
 			}
 		}
-		h.mu.Unlock()
 		select {
 		case <-h.done:
-			err := h.wait()
-			h.t.Fatalf("hostile peer exited before %q: %v\n%s", name, err, h.stderr.String())
-		case <-time.After(50 * time.Millisecond):
+			exited = true
+		default:
 		}
-		if time.Now().After(deadline) {
-			h.t.Fatalf("hostile peer did not report %q (n >= %d) within %s", name, n, timeout)
-		}
+		return exited
+	})
+	switch {
+	case got.Event == "error":
+		h.t.Fatalf("hostile peer failed: %s", got.Err)
+	case got.Event != "":
+		return got
+	case exited:
+		err := h.wait()
+		h.t.Fatalf("hostile peer exited before %q: %v\n%s", name, err, h.stderr.String())
+	default:
+		h.t.Fatalf("hostile peer did not report %q (n >= %d) within %s", name, n, timeout)
 	}
+	return hostileEvent{}
 }
 
 // stop sends SIGTERM and requires a clean exit.

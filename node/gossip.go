@@ -25,7 +25,7 @@ func (n *Node) processBlock(b *block.Block, opts chain.ProcessOptions) (*chain.R
 		for _, t := range n.pool.ApplyChanges(res.Changes) {
 			// Transactions of a losing branch are back in the pool: tell peers,
 			// whose pools may never have held them.
-			go n.txs.Publish(context.Background(), t.Encode())
+			n.txs.PublishInBackground(t.Encode())
 		}
 		if n.miner != nil {
 			n.miner.NotifyNewTip()

@@ -192,8 +192,7 @@ func (h *Host) addrBookLoop() {
 	added, known := h.book.list()
 	for _, info := range added {
 		h.h.ConnManager().Protect(info.ID, addedTag)
-		h.wg.Add(1)
-		go h.keepAdded(info)
+		h.goOwned(func() { h.keepAdded(info) })
 	}
 	sem := make(chan struct{}, addrBookDial)
 	for _, info := range known {
@@ -278,8 +277,7 @@ func (h *Host) AddPeer(ctx context.Context, addr string) (peer.ID, bool, error) 
 		wasAdded := h.book.isAdded(info.ID)
 		h.book.put(*info, true, time.Now())
 		if !wasAdded {
-			h.wg.Add(1)
-			go h.keepAdded(*info)
+			h.goOwned(func() { h.keepAdded(*info) })
 		}
 		if err := h.book.save(); err != nil {
 			return info.ID, true, err
@@ -291,7 +289,6 @@ func (h *Host) AddPeer(ctx context.Context, addr string) (peer.ID, bool, error) 
 // keepAdded redials an operator-added peer with backoff while it is
 // disconnected, until it is removed from the book or the host closes.
 func (h *Host) keepAdded(info peer.AddrInfo) {
-	defer h.wg.Done()
 	backoff := time.Second
 	for h.book.isAdded(info.ID) {
 		if h.h.Network().Connectedness(info.ID) != network.Connected && !h.gater.isBanned(info.ID) {

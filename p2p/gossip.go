@@ -184,6 +184,17 @@ func (t *Topic) Publish(ctx context.Context, data []byte) error {
 	return nil
 }
 
+// PublishInBackground publishes data in a goroutine the host owns (Close
+// waits for it), for callers that must not wait on gossip; once the host is
+// closing, data is dropped. A failure is logged at debug level.
+func (t *Topic) PublishInBackground(data []byte) {
+	t.h.goOwned(func() {
+		if err := t.Publish(t.h.ctx, data); err != nil {
+			t.h.log.Debug("background publish failed", "topic", t.name, "err", err)
+		}
+	})
+}
+
 // Peers lists the peers known to be subscribed to the topic.
 func (t *Topic) Peers() []peer.ID { return t.topic.ListPeers() }
 

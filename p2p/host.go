@@ -79,6 +79,12 @@ type Host struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	// goMu and closing let goOwned start goroutines for wg until Close.
+	goMu    sync.Mutex
+	closing bool
+	// pexDials bounds the peer-exchange dials under way; pexDial makes one.
+	pexDials chan struct{}
+	pexDial  func(ctx context.Context, info peer.AddrInfo) error
 
 	mu           sync.Mutex
 	onConnect    []func(peer.ID)
@@ -143,7 +149,7 @@ func New(ctx context.Context, cfg Config) (*Host, error) {
 	}
 	hctx, cancel := context.WithCancel(ctx)
 	h := &Host{cfg: cfg, h: lh, mesh: newMeshTracer(), gater: g, bans: store, recent: newRecentAddrs(), log: cfg.Logger.With("component", "p2p"), ctx: hctx, cancel: cancel,
-		topics: map[string]*Topic{}, inflight: map[peer.ID]int{}}
+		topics: map[string]*Topic{}, inflight: map[peer.ID]int{}, pexDials: make(chan struct{}, pexMaxDials), pexDial: lh.Connect}
 	g.countConnsWith(h.connsFrom)
 	lh.Network().Notify(&network.NotifyBundle{
 		ConnectedF: func(_ network.Network, c network.Conn) {
@@ -203,11 +209,12 @@ func (h *Host) peerEvent(id peer.ID, connected bool) {
 	}
 	h.mu.Unlock()
 	for _, f := range fns {
-		go f(id)
+		h.goOwned(func() { f(id) })
 	}
 }
 
-// OnPeerConnected registers f to run (in its own goroutine) when a peer connects.
+// OnPeerConnected registers f to run (in its own goroutine, which Close waits
+// for) when a peer connects; it does not run once Close has begun.
 func (h *Host) OnPeerConnected(f func(peer.ID)) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -325,6 +332,7 @@ func (h *Host) Disconnect(id peer.ID) { h.h.Network().ClosePeer(id) }
 
 // Close stops the host and everything it runs.
 func (h *Host) Close() error {
+	h.stopOwned()
 	h.closeAddrBook()
 	h.cancel()
 	if h.closeMDNS != nil {

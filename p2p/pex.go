@@ -18,6 +18,8 @@ const (
 	pexMaxBytes  = 64 << 10
 	pexInterval  = 30 * time.Second
 	pexDialLimit = 4
+	// pexMaxDials bounds the peer-exchange dials under way at once, all exchanges together.
+	pexMaxDials = 8
 	// pexLowWater is the peer count under which the host looks for more.
 	pexLowWater = 8
 )
@@ -51,7 +53,8 @@ func (h *Host) registerPEX() {
 	})
 }
 
-// exchange asks id for its peers and dials a few we are not connected to.
+// exchange asks id for its peers and dials a few we are not connected to, in
+// goroutines the host owns, at most pexMaxDials at once host-wide.
 func (h *Host) exchange(id peer.ID) {
 	ctx, cancel := context.WithTimeout(h.ctx, 5*time.Second)
 	defer cancel()
@@ -75,13 +78,23 @@ func (h *Host) exchange(id peer.ID) {
 			continue
 		}
 		dialled++
-		go func() {
+		select {
+		case h.pexDials <- struct{}{}:
+		case <-h.ctx.Done():
+			return
+		}
+		started := h.goOwned(func() {
+			defer func() { <-h.pexDials }()
 			dctx, cancel := context.WithTimeout(h.ctx, 5*time.Second)
 			defer cancel()
-			if err := h.h.Connect(dctx, info); err == nil {
+			if err := h.pexDial(dctx, info); err == nil {
 				h.log.Debug("connected through peer exchange", "peer", info.ID)
 			}
-		}()
+		})
+		if !started {
+			<-h.pexDials
+			return
+		}
 	}
 }
 

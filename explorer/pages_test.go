@@ -215,6 +215,30 @@ func TestBlockPage(t *testing.T) {
 	}
 }
 
+// TestStaleBlockPage: a block the chain stores off its main chain says so,
+// confirms nothing and has no child link.
+func TestStaleBlockPage(t *testing.T) {
+	f := newFixture(t, spendHeight, explorer.Config{})
+	// A rival of the tip with as much work: stored, but the tip seen first stays.
+	rival := chaintest.Builder{Params: f.params, Miner: chaintest.NewKey(7)}.Next(f.blocks[spendHeight-1].Header, spendHeight, 0)
+	if res, err := f.chain.ProcessBlock(rival, f.now.Unix()); err != nil || res.MainChain {
+		t.Fatalf("rival block: main chain %v, %v", res != nil && res.MainChain, err)
+	}
+	doc := f.page(t, "/explorer/block/"+rival.Hash().String(), 200)
+	if got := text(mustID(t, doc, "confirmations")); got != "0 (not on the main chain)" {
+		t.Fatalf("confirmations %q", got)
+	}
+	if byID(doc, "next-block") != nil {
+		t.Fatal("a stale block links to a child")
+	}
+	if prev := mustID(t, doc, "prev-block"); attr(prev, "href") != "/explorer/block/"+f.hashAt(spendHeight-1) {
+		t.Fatalf("prev link %q", attr(prev, "href"))
+	}
+	if body := f.get("/explorer/block/" + rival.Hash().String()).Body.String(); !strings.Contains(body, "not on the main chain: it is on a stale branch") {
+		t.Fatal("the page does not say the block is stale")
+	}
+}
+
 func TestTxPage(t *testing.T) {
 	f := newFixture(t, fixtureHeight, explorer.Config{})
 	alice, bob, miner := f.address(f.alice), f.address(f.bob), f.address(f.miner)

@@ -18,9 +18,6 @@ import (
 // DefaultCacheBytes bounds the chain's write-back cache when Options.CacheBytes is 0.
 const DefaultCacheBytes = 32 << 20
 
-// cacheEntryOverhead approximates the memory of one cached entry beyond its key and value.
-const cacheEntryOverhead = 64
-
 // writeCache keeps the store's most recent connect and disconnect batches in
 // memory (the UTXO set changes, undo data, indexes and the tip marker
 // together) and writes them to leveldb in one atomic batch once they exceed
@@ -36,170 +33,46 @@ const cacheEntryOverhead = 64
 // layer being filled and the layer being written.
 //
 // Writes come from the chain's writer (under its lock); reads may come from
-// any goroutine.
+// any goroutine. A step's writes enter the cache, and a flush collects and
+// sorts them, on up to workers goroutines, one per shard of keys at a time.
 type writeCache struct {
-	db    *leveldb.DB
-	wo    *opt.WriteOptions
-	limit int
-	mark  *tipMark // follows the flushed tip (see tipmark.go)
+	db      *leveldb.DB
+	wo      *opt.WriteOptions
+	limit   int
+	workers int      // configured workers (0: one per CPU; see workerCount)
+	mark    *tipMark // follows the flushed tip (see tipmark.go)
 
 	mu       sync.RWMutex
 	active   *cacheLayer      // receives writes
 	flushing *cacheLayer      // being written to leveldb; nil when no flush is pending
+	spare    *cacheLayer      // the last flushed layer, to be emptied for the next one
 	err      error            // the first failed flush; sticky
 	deferred []*leveldb.Batch // write-throughs held in active while a flush ran, in order
+
+	grouped shardedRecords // apply's scratch: the step's records by shard
 
 	wg sync.WaitGroup // the background flush
 }
 
-// cacheLayer is a set of pending writes: a value or a deletion per key.
-type cacheLayer struct {
-	entries map[string]cacheEntry
-	// byAddress holds the address-index entries (see addressOf) again,
-	// by address, so that reading one address's pending entries neither
-	// scans the whole layer nor looks each up in it. Their values are empty.
-	byAddress map[string]map[string]cacheEntry
-	size      int
-	// tip is the chain's tip after the layer's last step; floor the lowest
-	// tip a disconnect in the layer left (nil without disconnects), an
-	// ancestor of the tips before and after the layer (see tipmark.go).
-	tip, floor *headerchain.Node
-}
-
-type cacheEntry struct {
-	value   []byte
-	deleted bool
-	fresh   bool // leveldb holds no value for the key (see freshPrefix)
-}
-
-func newCacheLayer() *cacheLayer {
-	return &cacheLayer{entries: map[string]cacheEntry{}, byAddress: map[string]map[string]cacheEntry{}}
-}
-
-// addressKeyLen is the length of an address index key's prefix byte and
-// public key: what UnspentByKey and HistoryByKey iterate by.
-const addressKeyLen = 1 + 32
-
-// addressOf returns the prefix byte and public key of an address index key
-// ('A' or 'a'), or false for other keys.
-func addressOf(k string) (string, bool) {
-	if len(k) >= addressKeyLen && (k[0] == prefixAddrUTX || k[0] == prefixAddrTx) {
-		return k[:addressKeyLen], true
-	}
-	return "", false
-}
-
-func newWriteCache(db *leveldb.DB, limit int, wo *opt.WriteOptions) *writeCache {
+func newWriteCache(db *leveldb.DB, limit, workers int, wo *opt.WriteOptions) *writeCache {
 	if limit <= 0 {
 		limit = DefaultCacheBytes
 	}
-	return &writeCache{db: db, wo: wo, limit: limit, active: newCacheLayer()}
+	return &writeCache{db: db, wo: wo, limit: limit, workers: workers, active: newCacheLayer()}
 }
 
-func (l *cacheLayer) set(k []byte, e cacheEntry) {
-	ks := string(k)
-	old, had := l.entries[ks]
-	if had {
-		l.size -= len(old.value)
-	} else {
-		l.size += len(k) + cacheEntryOverhead
-	}
-	if addr, ok := addressOf(ks); ok {
-		keys := l.byAddress[addr]
-		if keys == nil {
-			keys = map[string]cacheEntry{}
-			l.byAddress[addr] = keys
-		}
-		if !had {
-			l.size += cacheEntryOverhead
-		}
-		keys[ks] = e
-	}
-	l.size += len(e.value)
-	l.entries[ks] = e
-}
-
-func (l *cacheLayer) remove(k []byte) {
-	ks := string(k)
-	if old, ok := l.entries[ks]; ok {
-		l.size -= len(k) + cacheEntryOverhead + len(old.value)
-		delete(l.entries, ks)
-		if addr, ok := addressOf(ks); ok {
-			l.size -= cacheEntryOverhead
-			delete(l.byAddress[addr], ks)
-			if len(l.byAddress[addr]) == 0 {
-				delete(l.byAddress, addr)
-			}
-		}
-	}
-}
-
-// eachWithPrefix calls fn for the layer's entries whose key starts with
-// prefix: through byAddress when prefix is one address's, by a scan otherwise.
-func (l *cacheLayer) eachWithPrefix(prefix string, fn func(k string, e cacheEntry)) {
-	if addr, ok := addressOf(prefix); ok {
-		for k, e := range l.byAddress[addr] {
-			if strings.HasPrefix(k, prefix) {
-				fn(k, e)
-			}
-		}
-		return
-	}
-	for k, e := range l.entries {
-		if strings.HasPrefix(k, prefix) {
-			fn(k, e)
-		}
-	}
-}
-
-// freshPrefix reports whether a key of this kind is only ever written when
-// the chain holds no value for it: unspent outputs and their address index
-// entries are created once and restored by a disconnect only after being
-// spent. Such a key written while the cache holds nothing for it is not in
-// leveldb either, so if it is deleted before a flush, neither write needs to
-// reach leveldb (Bitcoin Core's FRESH entries).
-func freshPrefix(k []byte) bool {
-	return len(k) > 0 && (k[0] == prefixUTXO || k[0] == prefixAddrUTX)
-}
-
-// applier replays a connect or disconnect batch into the active layer.
-type applier struct{ w *writeCache }
-
-func (a applier) Put(k, v []byte) {
-	e := cacheEntry{value: v}
-	if old, ok := a.w.active.entries[string(k)]; ok {
-		e.fresh = old.fresh
-	} else {
-		e.fresh = freshPrefix(k) && !a.w.inFlushing(k)
-	}
-	a.w.active.set(k, e)
-}
-
-func (a applier) Delete(k []byte) {
-	if old, ok := a.w.active.entries[string(k)]; ok && old.fresh {
-		a.w.active.remove(k)
-		return
-	}
-	a.w.active.set(k, cacheEntry{deleted: true})
-}
-
-func (w *writeCache) inFlushing(k []byte) bool {
-	if w.flushing == nil {
-		return false
-	}
-	_, ok := w.flushing.entries[string(k)]
-	return ok
-}
+func (w *writeCache) inFlushing(k []byte) bool { return w.flushing.holds(shardOf(k), k) }
 
 // lookup returns the newest pending write of k, if any.
 func (w *writeCache) lookup(k []byte) (cacheEntry, bool) {
+	s := shardOf(k)
 	w.mu.RLock()
 	defer w.mu.RUnlock()
-	if e, ok := w.active.entries[string(k)]; ok {
+	if e, ok := w.active.shards[s].entries[string(k)]; ok {
 		return e, true
 	}
 	if w.flushing != nil {
-		if e, ok := w.flushing.entries[string(k)]; ok {
+		if e, ok := w.flushing.shards[s].entries[string(k)]; ok {
 			return e, true
 		}
 	}
@@ -221,26 +94,35 @@ func (w *writeCache) get(k []byte) ([]byte, bool, error) {
 	return v, true, nil
 }
 
+// parallelApply is the number of records from which a step enters the
+// cache on several goroutines; below it, starting them costs more than it saves.
+const parallelApply = 256
+
 // apply adds the batches of a connect or disconnect, after which the tip is
 // tip, to the cache, as one step, and starts a flush when the cache has
-// reached its bound.
+// reached its bound. The records are grouped by shard, and each shard
+// replays its records in batch order, so the result is that of replaying
+// the batches one record at a time, on any number of workers.
 func (w *writeCache) apply(tip *headerchain.Node, disconnect bool, batches ...*leveldb.Batch) error {
 	if err := w.failed(); err != nil {
 		return err
 	}
-	w.mu.Lock()
-	w.active.follow(tip, disconnect)
-	var err error
-	for _, b := range batches {
-		if err == nil {
-			err = b.Replay(applier{w})
-		}
-	}
-	full := w.active.size >= w.limit
-	w.mu.Unlock()
-	if err != nil {
+	if err := w.grouped.group(batches); err != nil {
 		return err
 	}
+	w.mu.Lock()
+	w.active.follow(tip, disconnect)
+	active, flushing := w.active, w.flushing
+	replay := func(s int) { applyShard(active, flushing, s, w.grouped[s]) }
+	if w.grouped.count() < parallelApply {
+		for s := range cacheShards {
+			replay(s)
+		}
+	} else {
+		timeParallel(func() { forEach(cacheShards, workerCount(w.workers), replay) })
+	}
+	full := w.active.size() >= w.limit
+	w.mu.Unlock()
 	if full {
 		return w.startFlush()
 	}
@@ -286,21 +168,20 @@ type coherent struct {
 	all bool
 }
 
-func (c coherent) held(k []byte) bool {
-	_, ok := c.w.active.entries[string(k)]
-	return c.all || ok || c.w.inFlushing(k)
+func (c coherent) held(s int, k []byte) bool {
+	return c.all || c.w.active.holds(s, k) || c.w.flushing.holds(s, k)
 }
 
 // Put and Delete store the written value, which leveldb may hold: not fresh.
 func (c coherent) Put(k, v []byte) {
-	if c.held(k) {
-		c.w.active.set(k, cacheEntry{value: v})
+	if s := shardOf(k); c.held(s, k) {
+		c.w.active.shards[s].set(k, cacheEntry{value: v})
 	}
 }
 
 func (c coherent) Delete(k []byte) {
-	if c.held(k) {
-		c.w.active.set(k, cacheEntry{deleted: true})
+	if s := shardOf(k); c.held(s, k) {
+		c.w.active.shards[s].set(k, cacheEntry{deleted: true})
 	}
 }
 
@@ -315,21 +196,31 @@ func (w *writeCache) failed() error {
 func (w *writeCache) startFlush() error {
 	w.wg.Wait()
 	w.mu.Lock()
-	if w.err != nil || len(w.active.entries) == 0 {
+	if w.err != nil || w.active.len() == 0 {
 		w.mu.Unlock()
 		return w.err
 	}
-	layer := w.active
-	w.flushing, w.active = layer, newCacheLayer()
+	layer, next := w.active, w.spare
+	if next == nil {
+		next = newCacheLayer()
+	} else {
+		// Emptied only now, under the chain's write lock: a reader that
+		// took the layers before the flush ended (iterateUnordered) may
+		// still look keys up in it.
+		next.empty()
+		next.tip, next.floor = nil, nil
+	}
+	w.flushing, w.active, w.spare = layer, next, nil
 	w.deferred = nil // the layer holds them
 	w.mu.Unlock()
+	workers := workerCount(w.workers)
 	w.wg.Add(1)
 	go func() {
 		defer w.wg.Done()
 		start := time.Now()
 		err := w.lowerMark(layer)
 		if err == nil {
-			err = w.store(layer)
+			err = w.store(layer, workers)
 		}
 		flushNanos.Add(int64(time.Since(start)))
 		if err == nil {
@@ -337,13 +228,15 @@ func (w *writeCache) startFlush() error {
 			err = w.writeDeferred()
 		}
 		w.mu.Lock()
-		defer w.mu.Unlock()
 		if err != nil {
 			// Keep the layer: reads stay right, and every later write reports the failure.
 			w.err = fmt.Errorf("flush chain cache: %w", err)
+			w.mu.Unlock()
 			return
 		}
 		w.flushing = nil
+		w.spare = layer
+		w.mu.Unlock()
 	}()
 	return nil
 }
@@ -376,54 +269,6 @@ func (w *writeCache) flush() error {
 	return w.failed()
 }
 
-// largeFlush is the layer size above which a flush goes straight into
-// leveldb tables in one transaction (what leveldb does itself with a batch
-// larger than its write buffer) instead of through its log. A variable for tests.
-var largeFlush = 4 << 20
-
-// store writes the layer to leveldb atomically.
-func (w *writeCache) store(l *cacheLayer) error {
-	if l.size <= largeFlush {
-		return w.db.Write(l.batch(), w.wo)
-	}
-	tr, err := w.db.OpenTransaction()
-	if err != nil {
-		return err
-	}
-	var kb []byte
-	for k, e := range l.entries {
-		kb = append(kb[:0], k...)
-		if e.deleted {
-			err = tr.Delete(kb, nil)
-		} else {
-			err = tr.Put(kb, e.value, nil)
-		}
-		if err != nil {
-			tr.Discard()
-			return err
-		}
-	}
-	if err := tr.Commit(); err != nil {
-		tr.Discard()
-		return err
-	}
-	return nil
-}
-
-// batch returns the layer's writes as one leveldb batch.
-func (l *cacheLayer) batch() *leveldb.Batch {
-	// Sized up front: leveldb grows a large batch by ever smaller steps.
-	b := leveldb.MakeBatch(l.size)
-	for k, e := range l.entries {
-		if e.deleted {
-			b.Delete([]byte(k))
-		} else {
-			b.Put([]byte(k), e.value)
-		}
-	}
-	return b
-}
-
 // iterate calls fn for every live key with the given prefix, in key order,
 // merging the pending writes over leveldb.
 func (w *writeCache) iterate(prefix []byte, fn func(k, v []byte) error) error {
@@ -454,11 +299,6 @@ func (w *writeCache) iterate(prefix []byte, fn func(k, v []byte) error) error {
 	return it.Error()
 }
 
-type pendingEntry struct {
-	key string
-	cacheEntry
-}
-
 // pendingWithPrefix returns the newest pending write of every key with the prefix, sorted by key.
 func (w *writeCache) pendingWithPrefix(prefix []byte) []pendingEntry {
 	w.mu.RLock()
@@ -473,9 +313,9 @@ func (w *writeCache) pendingWithPrefix(prefix []byte) []pendingEntry {
 func (w *writeCache) collectPending(prefix []byte) []pendingEntry {
 	var out []pendingEntry
 	if addr, ok := addressOf(string(prefix)); ok {
-		n := len(w.active.byAddress[addr])
+		n := w.active.addressLen(addr)
 		if w.flushing != nil {
-			n += len(w.flushing.byAddress[addr])
+			n += w.flushing.addressLen(addr)
 		}
 		out = make([]pendingEntry, 0, n)
 	}
@@ -484,7 +324,7 @@ func (w *writeCache) collectPending(prefix []byte) []pendingEntry {
 	})
 	if w.flushing != nil {
 		w.flushing.eachWithPrefix(string(prefix), func(k string, e cacheEntry) {
-			if _, newer := w.active.entries[k]; !newer {
+			if !w.active.holds(shardOf(keyBytes(k)), keyBytes(k)) {
 				out = append(out, pendingEntry{key: k, cacheEntry: e})
 			}
 		})
@@ -525,17 +365,10 @@ func (w *writeCache) iterateUnordered(prefix []byte, fn func(k, v []byte) error)
 
 // inLayers reports whether one of layers holds a write of k.
 func (w *writeCache) inLayers(layers [2]*cacheLayer, k []byte) bool {
+	s := shardOf(k)
 	w.mu.RLock()
 	defer w.mu.RUnlock()
-	for _, l := range layers {
-		if l == nil {
-			continue
-		}
-		if _, ok := l.entries[string(k)]; ok {
-			return true
-		}
-	}
-	return false
+	return layers[0].holds(s, k) || layers[1].holds(s, k)
 }
 
 // abandon drops the pending writes without storing them, as a crash would
@@ -547,9 +380,9 @@ func (w *writeCache) abandon() {
 	w.active = newCacheLayer()
 }
 
-// useCache sets the write-back cache's bound and write options.
-func (s *store) useCache(limit int, wo *opt.WriteOptions) {
-	s.cache = newWriteCache(s.db, limit, wo)
+// useCache sets the write-back cache's bound, workers (0: one per CPU) and write options.
+func (s *store) useCache(limit, workers int, wo *opt.WriteOptions) {
+	s.cache = newWriteCache(s.db, limit, workers, wo)
 	s.cache.mark = s.mark
 }
 

@@ -120,13 +120,13 @@ func TestCrashWithUnflushedCacheReopensAtTheSameTipAsAFreshSync(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if len(c.store.cache.active.entries) == 0 && cacheBytes == 1<<30 {
+		if c.store.cache.active.len() == 0 && cacheBytes == 1<<30 {
 			t.Fatalf("cache of %d bytes holds nothing before the crash", cacheBytes)
 		}
 		if cacheBytes > 16<<10 {
 			// An output created and spent while the cache held both writes never reaches leveldb.
 			spent := outpointKey(prefixUTXO, chaintest.OutPointOf(blocks[len(blocks)-2].Txs[1], 0))
-			if e, ok := c.store.cache.active.entries[string(spent)]; ok {
+			if e, ok := c.store.cache.active.entry(spent); ok {
 				t.Fatalf("cache keeps an entry (deleted %v) for an output created and spent since the last flush", e.deleted)
 			}
 		}

@@ -72,6 +72,15 @@ type Chain struct {
 	writeOpts  *opt.WriteOptions
 	log        *slog.Logger
 	reasons    map[chainhash.Hash]error
+	accepted   acceptedBlock // the block ProcessBlock is processing, once stored
+}
+
+// acceptedBlock is a block just stored by acceptBlock, kept decoded with its
+// transaction ids for connecting it without reading it back.
+type acceptedBlock struct {
+	hash chainhash.Hash
+	b    *block.Block
+	ids  []chainhash.Hash
 }
 
 // Open opens (creating if needed) the chain store at path for the network params.
@@ -93,7 +102,7 @@ func Open(path string, params *chaincfg.Params, opts Options) (*Chain, error) {
 		writeOpts:  &opt.WriteOptions{Sync: !opts.NoSync},
 		log:        opts.Logger,
 	}
-	st.useCache(opts.CacheBytes, c.writeOpts)
+	st.useCache(opts.CacheBytes, opts.SigWorkers, c.writeOpts)
 	c.index.Eligible = func(n *headerchain.Node) bool { return n.Flags&(flagInvalid|flagInvalidAncestor) == 0 }
 	if err := c.load(opts.AcceptStoreRewind); err != nil {
 		st.close()
@@ -212,6 +221,7 @@ func (c *Chain) ProcessBlock(b *block.Block, now int64) (*Result, error) {
 func (c *Chain) ProcessBlockWith(b *block.Block, now int64, opts ProcessOptions) (*Result, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	defer func() { c.accepted = acceptedBlock{} }()
 	hash := b.Hash()
 	res := &Result{Hash: hash}
 	if err := c.acceptBlock(b, hash, now, opts); err != nil {
@@ -241,7 +251,8 @@ func (c *Chain) acceptBlock(b *block.Block, hash chainhash.Hash, now int64, opts
 		}
 		return fmt.Errorf("block %s: %w", hash, ErrDuplicateBlock)
 	}
-	if err := CheckBlockSanity(c.params, b); err != nil {
+	ids, err := checkBlockSanity(c.params, b)
+	if err != nil {
 		return fmt.Errorf("block %s: %w", hash, err)
 	}
 	parent := c.index.Lookup(b.Header.Prev)
@@ -275,6 +286,7 @@ func (c *Chain) acceptBlock(b *block.Block, hash chainhash.Hash, now int64, opts
 	if err := c.store.write(batch); err != nil {
 		return fmt.Errorf("store block %s: %w", hash, err)
 	}
+	c.accepted = acceptedBlock{hash: hash, b: b, ids: ids}
 	return nil
 }
 
@@ -322,9 +334,13 @@ func (c *Chain) activateBestChain() ([]Change, error) {
 }
 
 func (c *Chain) connectTip(n *headerchain.Node) (Change, error) {
-	b, err := c.store.block(n.Hash)
-	if err != nil {
-		return Change{}, err
+	b, ids := c.accepted.b, c.accepted.ids
+	if b == nil || c.accepted.hash != n.Hash {
+		var err error
+		if b, err = c.store.block(n.Hash); err != nil {
+			return Change{}, err
+		}
+		ids = nil
 	}
 	// The block's filter needs only the block: build it beside the checks.
 	filter, filterDone := new(leveldb.Batch), make(chan error, 1)
@@ -334,7 +350,7 @@ func (c *Chain) connectTip(n *headerchain.Node) (Change, error) {
 	} else {
 		timeParallel(buildFilter)
 	}
-	batch, err := c.checkConnect(b, n)
+	batch, err := c.checkConnect(b, n, ids)
 	filterErr := <-filterDone
 	if err != nil {
 		return Change{}, fmt.Errorf("connect block %s at height %d: %w", n.Hash, n.Height, err)

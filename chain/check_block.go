@@ -47,25 +47,31 @@ func DecodeTx(data []byte) (*tx.Tx, error) {
 // transactions, a Merkle root that matches, no transaction twice, and a size
 // within the limit.
 func CheckBlockSanity(p *chaincfg.Params, b *block.Block) error {
+	_, err := checkBlockSanity(p, b)
+	return err
+}
+
+// checkBlockSanity is CheckBlockSanity, returning the transaction ids of a sane block.
+func checkBlockSanity(p *chaincfg.Params, b *block.Block) ([]chainhash.Hash, error) {
 	hash := b.Hash()
 	if err := headerchain.CheckDifficultyFloor(p, &b.Header); err != nil {
-		return err
+		return nil, err
 	}
 	if err := headerchain.CheckProofOfWork(&b.Header, hash); err != nil {
-		return err
+		return nil, err
 	}
 	if len(b.Txs) == 0 {
-		return rule.Errorf(rule.ErrNoTransactions, "block %s has no transactions", hash)
+		return nil, rule.Errorf(rule.ErrNoTransactions, "block %s has no transactions", hash)
 	}
 	if size := b.Size(); size > p.MaxBlockSize {
-		return rule.Errorf(rule.ErrBlockTooLarge, "block is %d bytes, limit %d", size, p.MaxBlockSize)
+		return nil, rule.Errorf(rule.ErrBlockTooLarge, "block is %d bytes, limit %d", size, p.MaxBlockSize)
 	}
 	if !b.Txs[0].IsCoinbase() {
-		return rule.Errorf(rule.ErrFirstNotCoinbase, "first transaction is not a coinbase")
+		return nil, rule.Errorf(rule.ErrFirstNotCoinbase, "first transaction is not a coinbase")
 	}
 	for i, t := range b.Txs[1:] {
 		if t.IsCoinbase() {
-			return rule.Errorf(rule.ErrMultipleCoinbases, "transaction %d is a second coinbase", i+1)
+			return nil, rule.Errorf(rule.ErrMultipleCoinbases, "transaction %d is a second coinbase", i+1)
 		}
 	}
 	// Hash and check the transactions on every core; report the first failure in block order.
@@ -82,15 +88,15 @@ func CheckBlockSanity(p *chaincfg.Params, b *block.Block) error {
 	seen := make(map[chainhash.Hash]struct{}, len(b.Txs))
 	for i, id := range ids {
 		if errs[i] != nil {
-			return errs[i]
+			return nil, errs[i]
 		}
 		if _, dup := seen[id]; dup {
-			return rule.Errorf(rule.ErrDuplicateTx, "transaction %d (%s) appears twice", i, id)
+			return nil, rule.Errorf(rule.ErrDuplicateTx, "transaction %d (%s) appears twice", i, id)
 		}
 		seen[id] = struct{}{}
 	}
 	if root := merkle.Root(leaves); root != b.Header.MerkleRoot {
-		return rule.Errorf(rule.ErrBadMerkleRoot, "merkle root %s, header says %s", root, b.Header.MerkleRoot)
+		return nil, rule.Errorf(rule.ErrBadMerkleRoot, "merkle root %s, header says %s", root, b.Header.MerkleRoot)
 	}
-	return nil
+	return ids, nil
 }

@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"encoding/binary"
 	"fmt"
 	"sync"
 
@@ -79,7 +80,8 @@ func (c *Chain) explainMissing(op tx.OutPoint) error {
 }
 
 // checkConnect validates b, whose header is node, against the UTXO set at its
-// parent (the current tip) and returns the batch that connects it.
+// parent (the current tip) and returns the batch that connects it. ids are
+// b's transaction ids, or nil to compute them.
 //
 // The work is split so that little of it runs on one goroutine: hashing the
 // transactions and reading the outputs they spend run on the workers; the
@@ -88,17 +90,22 @@ func (c *Chain) explainMissing(op tx.OutPoint) error {
 // the workers while one more goroutine builds the batch. The verdict and the
 // error are those of a serial check: input rules in block order first, then
 // the coinbase value, then the lowest-numbered failing signature.
-func (c *Chain) checkConnect(b *block.Block, node *headerchain.Node) (*leveldb.Batch, error) {
+func (c *Chain) checkConnect(b *block.Block, node *headerchain.Node, ids []chainhash.Hash) (*leveldb.Batch, error) {
 	if cb := b.Txs[0].Coinbase; cb.Height != node.Height {
 		return nil, rule.Errorf(rule.ErrBadCoinbaseHeight, "coinbase height %d in block at height %d", cb.Height, node.Height)
 	}
 	workers := workerCount(c.sigWorkers)
-	ids := make([]chainhash.Hash, len(b.Txs))
+	hash := ids == nil
+	if hash {
+		ids = make([]chainhash.Hash, len(b.Txs))
+	}
 	stored := make([][]storedUTXO, len(b.Txs))
 	timeParallel(func() {
 		forEach(len(b.Txs), workers, func(i int) {
 			t := b.Txs[i]
-			ids[i] = t.ID()
+			if hash {
+				ids[i] = t.ID()
+			}
 			stored[i] = make([]storedUTXO, len(t.Inputs))
 			for j, in := range t.Inputs {
 				u, err := c.store.utxo(in.Prev)
@@ -107,12 +114,14 @@ func (c *Chain) checkConnect(b *block.Block, node *headerchain.Node) (*leveldb.B
 		})
 	})
 	positions := make(map[chainhash.Hash]int, len(b.Txs))
+	inputs, outputs := 0, 0
 	for i, id := range ids {
 		positions[id] = i
+		inputs, outputs = inputs+len(b.Txs[i].Inputs), outputs+len(b.Txs[i].Outputs)
 	}
-	src := &blockInputs{c: c, txs: b.Txs, stored: stored, v: newView(), positions: positions}
-	var undo undoData
-	var jobs []sigJob
+	src := &blockInputs{c: c, txs: b.Txs, stored: stored, v: newView(inputs, outputs), positions: positions}
+	undo := make(undoData, 0, inputs)
+	jobs := make([]sigJob, 0, inputs)
 	var fees int64
 	spentKeys := make([][][32]byte, len(b.Txs))
 	for i, t := range b.Txs {
@@ -125,16 +134,16 @@ func (c *Chain) checkConnect(b *block.Block, node *headerchain.Node) (*leveldb.B
 			if fees += fee; fees > tx.MaxMoney {
 				return nil, rule.Errorf(rule.ErrTotalOverflow, "fees total more than the money supply")
 			}
-			jobs = append(jobs, signatureJobs(t, ids[i], prevOuts)...)
+			jobs = appendSignatureJobs(jobs, t, ids[i], prevOuts)
+			keys := make([][32]byte, len(prevOuts))
 			for j, in := range t.Inputs {
 				if _, created := src.v.added[in.Prev]; !created {
 					undo = append(undo, spentOutput{OutPoint: in.Prev, UTXO: *stored[i][j].utxo})
 				}
 				src.v.spend(in.Prev)
+				keys[j] = prevOuts[j].PubKey
 			}
-			for _, po := range prevOuts {
-				spentKeys[i] = append(spentKeys[i], po.PubKey)
-			}
+			spentKeys[i] = keys
 		}
 		src.v.add(t, ids[i], node.Height)
 	}
@@ -170,23 +179,33 @@ func (c *Chain) connectBatch(b *block.Block, node *headerchain.Node, ids []chain
 	// About 200 bytes of keys and values per output created or spent; sized up
 	// front because leveldb grows a large batch by ever smaller steps.
 	batch := leveldb.MakeBatch(200 * (len(v.ordered) + len(undo)))
+	// Keys and values are built in scratch space, which the batch copies.
+	var kb, vb []byte
 	for _, op := range v.ordered {
 		if v.spent[op] {
 			continue
 		}
 		u := v.added[op]
-		batch.Put(outpointKey(prefixUTXO, op), u.encode())
-		batch.Put(addrUTXOKey(u.Output.PubKey, op), nil)
+		kb, vb = appendOutpointKey(kb[:0], prefixUTXO, op), u.appendEncode(vb[:0])
+		batch.Put(kb, vb)
+		kb = appendAddrUTXOKey(kb[:0], u.Output.PubKey, op)
+		batch.Put(kb, nil)
 	}
 	for _, s := range undo {
-		batch.Delete(outpointKey(prefixUTXO, s.OutPoint))
-		batch.Delete(addrUTXOKey(s.UTXO.Output.PubKey, s.OutPoint))
+		kb = appendOutpointKey(kb[:0], prefixUTXO, s.OutPoint)
+		batch.Delete(kb)
+		kb = appendAddrUTXOKey(kb[:0], s.UTXO.Output.PubKey, s.OutPoint)
+		batch.Delete(kb)
 	}
+	var touched [][32]byte
 	for i, t := range b.Txs {
 		loc := txLocation{Block: node.Hash, Position: uint32(i), NumOutputs: uint32(len(t.Outputs))}
-		batch.Put(key(prefixTx, ids[i][:]), loc.encode())
-		for _, pub := range touchedKeys(t, spentKeys[i]) {
-			batch.Put(addrHistoryKey(pub, node.Height, ids[i]), nil)
+		kb, vb = append(append(kb[:0], prefixTx), ids[i][:]...), loc.appendEncode(vb[:0])
+		batch.Put(kb, vb)
+		touched = appendTouchedKeys(touched[:0], t, spentKeys[i])
+		for _, pub := range touched {
+			kb = appendAddrHistoryKey(kb[:0], pub, node.Height, ids[i])
+			batch.Put(kb, nil)
 		}
 	}
 	batch.Put(key(prefixUndo, node.Hash[:]), undo.encode())
@@ -197,13 +216,35 @@ func (c *Chain) connectBatch(b *block.Block, node *headerchain.Node, ids []chain
 }
 
 // touchedKeys lists, without repeats, the keys a transaction pays or spends from.
-func touchedKeys(t *tx.Tx, spent [][32]byte) [][32]byte {
-	seen := map[[32]byte]bool{}
-	var out [][32]byte
+func touchedKeys(t *tx.Tx, spent [][32]byte) [][32]byte { return appendTouchedKeys(nil, t, spent) }
+
+// smallTouched is how many keys appendTouchedKeys compares one by one
+// before it uses a map.
+const smallTouched = 16
+
+// appendTouchedKeys appends touchedKeys(t, spent) to dst.
+func appendTouchedKeys(dst [][32]byte, t *tx.Tx, spent [][32]byte) [][32]byte {
+	start := len(dst)
+	var seen map[[32]byte]bool
 	add := func(k [32]byte) {
+		if seen == nil && len(dst)-start < smallTouched {
+			for _, d := range dst[start:] {
+				if d == k {
+					return
+				}
+			}
+			dst = append(dst, k)
+			return
+		}
+		if seen == nil {
+			seen = make(map[[32]byte]bool, len(spent)+len(t.Outputs))
+			for _, d := range dst[start:] {
+				seen[d] = true
+			}
+		}
 		if !seen[k] {
 			seen[k] = true
-			out = append(out, k)
+			dst = append(dst, k)
 		}
 	}
 	for _, k := range spent {
@@ -212,15 +253,25 @@ func touchedKeys(t *tx.Tx, spent [][32]byte) [][32]byte {
 	for _, o := range t.Outputs {
 		add(o.PubKey)
 	}
-	return out
+	return dst
 }
 
 func addrUTXOKey(pub [32]byte, op tx.OutPoint) []byte {
-	return key(prefixAddrUTX, pub[:], op.TxID[:], be32(op.Index))
+	return appendAddrUTXOKey(make([]byte, 0, 1+32+chainhash.Size+4), pub, op)
+}
+
+func appendAddrUTXOKey(dst []byte, pub [32]byte, op tx.OutPoint) []byte {
+	dst = append(append(append(dst, prefixAddrUTX), pub[:]...), op.TxID[:]...)
+	return binary.BigEndian.AppendUint32(dst, op.Index)
 }
 
 func addrHistoryKey(pub [32]byte, height uint64, id chainhash.Hash) []byte {
-	return key(prefixAddrTx, pub[:], be64(height), id[:])
+	return appendAddrHistoryKey(make([]byte, 0, 1+32+8+chainhash.Size), pub, height, id)
+}
+
+func appendAddrHistoryKey(dst []byte, pub [32]byte, height uint64, id chainhash.Hash) []byte {
+	dst = binary.BigEndian.AppendUint64(append(append(dst, prefixAddrTx), pub[:]...), height)
+	return append(dst, id[:]...)
 }
 
 // disconnectBatch returns the batch that undoes the tip block b (node) using its undo data.

@@ -98,7 +98,9 @@ func (c *Chain) ensureFilterHeader(n *headerchain.Node) (chainhash.Hash, error) 
 			if err := c.store.write(batch); err != nil {
 				return chainhash.Hash{}, fmt.Errorf("write filter index: %w", err)
 			}
-			batch.Reset()
+			// A new batch, not Reset: the cache may keep the written one
+			// (deferred behind a flush) and its values.
+			batch = new(leveldb.Batch)
 		}
 	}
 	return prev, nil

@@ -63,7 +63,7 @@ func openStore(dir string) (*store, error) {
 		db.Close()
 		return nil, err
 	}
-	s.useCache(0, &opt.WriteOptions{Sync: true})
+	s.useCache(0, 0, &opt.WriteOptions{Sync: true})
 	return s, nil
 }
 

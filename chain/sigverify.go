@@ -37,9 +37,13 @@ func verifySignatures(network string, jobs []sigJob, workers int) error {
 
 // signatureJobs lists the signature checks of t, whose id is txid.
 func signatureJobs(t *tx.Tx, txid chainhash.Hash, prevOuts []tx.TxOut) []sigJob {
-	jobs := make([]sigJob, len(t.Inputs))
+	return appendSignatureJobs(make([]sigJob, 0, len(t.Inputs)), t, txid, prevOuts)
+}
+
+// appendSignatureJobs appends the signature checks of t to jobs.
+func appendSignatureJobs(jobs []sigJob, t *tx.Tx, txid chainhash.Hash, prevOuts []tx.TxOut) []sigJob {
 	for i := range t.Inputs {
-		jobs[i] = sigJob{tx: t, txid: txid, prevOuts: prevOuts, input: i}
+		jobs = append(jobs, sigJob{tx: t, txid: txid, prevOuts: prevOuts, input: i})
 	}
 	return jobs
 }

@@ -54,7 +54,13 @@ func be32(v uint32) []byte { return binary.BigEndian.AppendUint32(nil, v) }
 func be64(v uint64) []byte { return binary.BigEndian.AppendUint64(nil, v) }
 
 func outpointKey(prefix byte, op tx.OutPoint) []byte {
-	return key(prefix, op.TxID[:], be32(op.Index))
+	return appendOutpointKey(make([]byte, 0, 1+chainhash.Size+4), prefix, op)
+}
+
+// appendOutpointKey appends the key of op under prefix to dst.
+func appendOutpointKey(dst []byte, prefix byte, op tx.OutPoint) []byte {
+	dst = append(append(dst, prefix), op.TxID[:]...)
+	return binary.BigEndian.AppendUint32(dst, op.Index)
 }
 
 func (s *store) get(k []byte) ([]byte, bool, error) {
@@ -102,8 +108,8 @@ type txLocation struct {
 	NumOutputs uint32
 }
 
-func (l txLocation) encode() []byte {
-	b := wire.AppendUint32(append([]byte(nil), l.Block[:]...), l.Position)
+func (l txLocation) appendEncode(b []byte) []byte {
+	b = wire.AppendUint32(append(b, l.Block[:]...), l.Position)
 	return wire.AppendUint32(b, l.NumOutputs)
 }
 

@@ -3,6 +3,7 @@ package chain
 import (
 	"fmt"
 
+	"github.com/ledgerd/ledger/chainhash"
 	"github.com/ledgerd/ledger/internal/wire"
 	"github.com/ledgerd/ledger/tx"
 )
@@ -15,8 +16,13 @@ type UTXO struct {
 	Coinbase bool
 }
 
-func (u *UTXO) encode() []byte {
-	b := wire.AppendUint64(nil, uint64(u.Output.Amount))
+func (u *UTXO) encode() []byte { return u.appendEncode(make([]byte, 0, utxoSize)) }
+
+// utxoSize is the length of an encoded UTXO.
+const utxoSize = 8 + 32 + 8 + 1
+
+func (u *UTXO) appendEncode(b []byte) []byte {
+	b = wire.AppendUint64(b, uint64(u.Output.Amount))
 	b = append(b, u.Output.PubKey[:]...)
 	b = wire.AppendUint64(b, u.Height)
 	flag := byte(0)
@@ -57,11 +63,11 @@ type spentOutput struct {
 type undoData []spentOutput
 
 func (u undoData) encode() []byte {
-	b := wire.AppendVarint(nil, uint32(len(u)))
+	b := wire.AppendVarint(make([]byte, 0, 5+len(u)*(chainhash.Size+4+utxoSize)), uint32(len(u)))
 	for _, s := range u {
 		b = append(b, s.OutPoint.TxID[:]...)
 		b = wire.AppendUint32(b, s.OutPoint.Index)
-		b = append(b, s.UTXO.encode()...)
+		b = s.UTXO.appendEncode(b)
 	}
 	return b
 }

@@ -12,8 +12,9 @@ type view struct {
 	ordered []tx.OutPoint // added, in creation order, for deterministic writes
 }
 
-func newView() *view {
-	return &view{added: map[tx.OutPoint]UTXO{}, spent: map[tx.OutPoint]bool{}}
+// newView returns an empty view sized for a block with the given numbers of inputs and outputs.
+func newView(inputs, outputs int) *view {
+	return &view{added: make(map[tx.OutPoint]UTXO, outputs), spent: make(map[tx.OutPoint]bool, inputs), ordered: make([]tx.OutPoint, 0, outputs)}
 }
 
 func (v *view) spend(op tx.OutPoint) { v.spent[op] = true }

@@ -26,7 +26,9 @@ type fixedTip struct{ tip chain.TipInfo }
 func (f fixedTip) Tip() chain.TipInfo { return f.tip }
 
 // servePool runs a pool on ln over a fixed tip whose blocks need 40 bits,
-// so every share the miner finds is only a share. It returns a stop function.
+// so every share the miner finds is only a share, with the share difficulty
+// pinned at 8 bits: a retarget storm would queue notifications faster than a
+// loaded machine's miner reads them. It returns a stop function.
 func servePool(t *testing.T, ln net.Listener) func() {
 	p := chaincfg.Regtest
 	tip := fixedTip{chain.TipInfo{Hash: chainhash.Hash{1}, Height: 1, MedianTime: 1_800_000_000, NextDifficulty: 40 * pow.One}}
@@ -34,7 +36,7 @@ func servePool(t *testing.T, ln net.Listener) func() {
 		Params:      p,
 		Template:    func(now time.Time) *miner.Template { return miner.NewTemplate(p, tip, nil, [32]byte{}, 0, now.Unix()) },
 		SubmitBlock: func(*block.Block) error { t.Error("no share should make a block"); return nil },
-		Vardiff:     stratum.VardiffConfig{Initial: 8 * pow.One, Min: 8 * pow.One, TargetInterval: time.Millisecond},
+		Vardiff:     stratum.VardiffConfig{Initial: 8 * pow.One, Min: 8 * pow.One, Max: 8 * pow.One, TargetInterval: time.Millisecond},
 		Logger:      quiet,
 	})
 	ctx, cancel := context.WithCancel(context.Background())
@@ -64,13 +66,13 @@ func TestMinerSharesAndReconnects(t *testing.T) {
 	stop2 := servePool(t, ln2)
 	defer stop2()
 	before := m.accepted.Load()
-	wait.For(t, 20*time.Second, "a second connection and more shares", func() bool { return m.connects.Load() == 2 && m.accepted.Load() > before })
+	wait.For(t, 20*time.Second, "a second connection and more shares", func() bool { return m.connects.Load() >= 2 && m.accepted.Load() > before })
 	cancel()
 	if err := <-ran; err != nil {
 		t.Fatalf("miner stopped with %v", err)
 	}
 	s := m.summary()
-	if s.Connects != 2 || s.Accepted < 3 || s.Hashes == 0 || s.ExtraNonce1 == "" || s.Blocks != 0 {
+	if s.Connects < 2 || s.Accepted < 3 || s.Hashes == 0 || s.ExtraNonce1 == "" || s.Blocks != 0 {
 		t.Fatalf("summary %+v", s)
 	}
 }

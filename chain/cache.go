@@ -7,6 +7,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/opt"
@@ -68,11 +69,12 @@ func (w *writeCache) lookup(k []byte) (cacheEntry, bool) {
 	s := shardOf(k)
 	w.mu.RLock()
 	defer w.mu.RUnlock()
-	if e, ok := w.active.shards[s].entries[string(k)]; ok {
+	ks := unsafe.String(unsafe.SliceData(k), len(k))
+	if e, ok := w.active.shards[s].get(ks); ok {
 		return e, true
 	}
 	if w.flushing != nil {
-		if e, ok := w.flushing.shards[s].entries[string(k)]; ok {
+		if e, ok := w.flushing.shards[s].get(ks); ok {
 			return e, true
 		}
 	}
@@ -223,6 +225,7 @@ func (w *writeCache) startFlush() error {
 			err = w.store(layer, workers)
 		}
 		flushNanos.Add(int64(time.Since(start)))
+		flushCount.Add(1)
 		if err == nil {
 			w.raiseMark(layer)
 			err = w.writeDeferred()

@@ -31,12 +31,12 @@ func (l *cacheLayer) sortedRuns(workers int) ([][]pendingEntry, int) {
 	runs := make([][]pendingEntry, cacheShards)
 	sizes := make([]int, cacheShards)
 	forEach(cacheShards, workers, func(s int) {
-		run := make([]pendingEntry, 0, len(l.shards[s].entries))
+		run := make([]pendingEntry, 0, len(l.shards[s].entries)+l.shards[s].addrKeys)
 		n := 0
-		for k, e := range l.shards[s].entries {
+		l.shards[s].each(func(k string, e cacheEntry) {
 			run = append(run, pendingEntry{key: k, cacheEntry: e})
 			n += len(k) + len(e.value) + 8
-		}
+		})
 		slices.SortFunc(run, func(a, b pendingEntry) int { return strings.Compare(a.key, b.key) })
 		runs[s], sizes[s] = run, n
 	})

@@ -43,7 +43,7 @@ func isAddressKey(k []byte) bool {
 // addressOf returns the prefix byte and public key of an address index key
 // ('A' or 'a'), or false for other keys.
 func addressOf(k string) (string, bool) {
-	if len(k) >= addressKeyLen && (k[0] == prefixAddrUTX || k[0] == prefixAddrTx) {
+	if isAddressKey(keyBytes(k)) {
 		return k[:addressKeyLen], true
 	}
 	return "", false
@@ -61,13 +61,14 @@ type cacheLayer struct {
 // cacheShard is the part of a layer whose keys hash to one shard. Each is
 // written by one goroutine at a time (see writeCache.apply).
 type cacheShard struct {
-	entries map[string]cacheEntry
-	// byAddress holds the address-index entries (see addressOf) again,
-	// by address, so that reading one address's pending entries neither
-	// scans the whole layer nor looks each up in it. Their values are empty.
+	entries map[string]cacheEntry // writes of keys other than address index keys
+	// byAddress holds the writes of address index keys (see addressOf) by
+	// address, so that reading one address's pending entries neither scans
+	// the whole layer nor looks each up in it.
 	byAddress map[string]map[string]cacheEntry
+	addrKeys  int // keys in byAddress
 	size      int
-	_         [40]byte // keeps shards written in parallel off each other's cache lines
+	_         [32]byte // keeps shards written in parallel off each other's cache lines
 }
 
 type cacheEntry struct {
@@ -90,7 +91,7 @@ func (l *cacheLayer) empty() {
 	for i := range l.shards {
 		clear(l.shards[i].entries)
 		clear(l.shards[i].byAddress)
-		l.shards[i].size = 0
+		l.shards[i].addrKeys, l.shards[i].size = 0, 0
 	}
 }
 
@@ -107,14 +108,23 @@ func (l *cacheLayer) size() int {
 func (l *cacheLayer) len() int {
 	n := 0
 	for i := range l.shards {
-		n += len(l.shards[i].entries)
+		n += len(l.shards[i].entries) + l.shards[i].addrKeys
 	}
 	return n
 }
 
 // entry returns the layer's write of k, if any.
 func (l *cacheLayer) entry(k []byte) (cacheEntry, bool) {
-	e, ok := l.shards[shardOf(k)].entries[string(k)]
+	return l.shards[shardOf(k)].get(unsafe.String(unsafe.SliceData(k), len(k)))
+}
+
+// get returns the shard's write of k, if any.
+func (s *cacheShard) get(k string) (cacheEntry, bool) {
+	if addr, ok := addressOf(k); ok {
+		e, ok := s.byAddress[addr][k]
+		return e, ok
+	}
+	e, ok := s.entries[k]
 	return e, ok
 }
 
@@ -122,41 +132,62 @@ func (s *cacheShard) set(k []byte, e cacheEntry) { s.put(string(k), e) }
 
 // put stores e as the write of key k.
 func (s *cacheShard) put(k string, e cacheEntry) {
-	old, had := s.entries[k]
-	s.replace(k, e, old, had)
+	m := s.mapOf(k)
+	old, had := m[k]
+	s.store(m, k, e, old, had)
 }
 
-// replace stores e as the write of key k, whose write was old if had.
-func (s *cacheShard) replace(k string, e cacheEntry, old cacheEntry, had bool) {
+// mapOf returns the map that holds k's write, making an address's map
+// when it has none.
+func (s *cacheShard) mapOf(k string) map[string]cacheEntry {
+	addr, ok := addressOf(k)
+	if !ok {
+		return s.entries
+	}
+	m := s.byAddress[addr]
+	if m == nil {
+		m = map[string]cacheEntry{}
+		s.byAddress[addr] = m
+		s.size += len(addr) + cacheEntryOverhead
+	}
+	return m
+}
+
+// store makes e the write of key k in m (from mapOf), where its write was old if had.
+func (s *cacheShard) store(m map[string]cacheEntry, k string, e cacheEntry, old cacheEntry, had bool) {
 	if had {
 		s.size -= len(old.value)
 	} else {
 		s.size += len(k) + cacheEntryOverhead
-	}
-	if addr, ok := addressOf(k); ok {
-		keys := s.byAddress[addr]
-		if keys == nil {
-			keys = map[string]cacheEntry{}
-			s.byAddress[addr] = keys
+		if isAddressKey(keyBytes(k)) {
+			s.addrKeys++
 		}
-		if !had {
-			s.size += cacheEntryOverhead
-		}
-		keys[k] = e
 	}
 	s.size += len(e.value)
-	s.entries[k] = e
+	m[k] = e
 }
 
-// drop removes the write of key k, which the shard holds.
-func (s *cacheShard) drop(k string, old cacheEntry) {
+// drop removes the write old of key k from m (from mapOf).
+func (s *cacheShard) drop(m map[string]cacheEntry, k string, old cacheEntry) {
 	s.size -= len(k) + cacheEntryOverhead + len(old.value)
-	delete(s.entries, k)
+	delete(m, k)
 	if addr, ok := addressOf(k); ok {
-		s.size -= cacheEntryOverhead
-		delete(s.byAddress[addr], k)
-		if len(s.byAddress[addr]) == 0 {
+		s.addrKeys--
+		if len(m) == 0 {
 			delete(s.byAddress, addr)
+			s.size -= len(addr) + cacheEntryOverhead
+		}
+	}
+}
+
+// each calls fn for every write in the shard.
+func (s *cacheShard) each(fn func(k string, e cacheEntry)) {
+	for k, e := range s.entries {
+		fn(k, e)
+	}
+	for _, keys := range s.byAddress {
+		for k, e := range keys {
+			fn(k, e)
 		}
 	}
 }
@@ -173,11 +204,11 @@ func (l *cacheLayer) eachWithPrefix(prefix string, fn func(k string, e cacheEntr
 		return
 	}
 	for i := range l.shards {
-		for k, e := range l.shards[i].entries {
+		l.shards[i].each(func(k string, e cacheEntry) {
 			if strings.HasPrefix(k, prefix) {
 				fn(k, e)
 			}
-		}
+		})
 	}
 }
 
@@ -254,13 +285,14 @@ func applyShard(active, flushing *cacheLayer, s int, recs []record) {
 	sh := &active.shards[s]
 	for _, r := range recs {
 		k := unsafe.String(unsafe.SliceData(r.key), len(r.key))
-		old, held := sh.entries[k]
+		m := sh.mapOf(k)
+		old, held := m[k]
 		if r.deleted {
 			if held && old.fresh {
 				// Neither leveldb nor an older layer holds the key: nothing to write.
-				sh.drop(k, old)
+				sh.drop(m, k, old)
 			} else {
-				sh.replace(k, cacheEntry{deleted: true}, old, held)
+				sh.store(m, k, cacheEntry{deleted: true}, old, held)
 			}
 			continue
 		}
@@ -268,7 +300,7 @@ func applyShard(active, flushing *cacheLayer, s int, recs []record) {
 		if !held {
 			e.fresh = freshPrefix(r.key) && !flushing.holds(s, r.key)
 		}
-		sh.replace(k, e, old, held)
+		sh.store(m, k, e, old, held)
 	}
 }
 
@@ -277,6 +309,6 @@ func (l *cacheLayer) holds(s int, k []byte) bool {
 	if l == nil {
 		return false
 	}
-	_, ok := l.shards[s].entries[string(k)]
+	_, ok := l.shards[s].get(unsafe.String(unsafe.SliceData(k), len(k)))
 	return ok
 }

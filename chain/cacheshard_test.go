@@ -128,14 +128,16 @@ func samePending(l *cacheLayer, want map[string]cacheEntry) error {
 		return fmt.Errorf("cache holds %d keys, want %d", l.len(), len(want))
 	}
 	size := 0
+	addrs := map[string]bool{}
 	for k, e := range want {
 		got, ok := l.entry([]byte(k))
 		if !ok || got.deleted != e.deleted || got.fresh != e.fresh || !bytes.Equal(got.value, e.value) {
 			return fmt.Errorf("key %q is %+v (held %v), want %+v", k, got, ok, e)
 		}
 		size += len(k) + cacheEntryOverhead + len(e.value)
-		if isAddressKey([]byte(k)) {
-			size += cacheEntryOverhead // its entry by address
+		if addr, ok := addressOf(k); ok && !addrs[addr] {
+			addrs[addr] = true
+			size += len(addr) + cacheEntryOverhead // the address's map
 		}
 	}
 	if l.size() != size {

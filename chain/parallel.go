@@ -93,11 +93,16 @@ func timeParallel(fn func()) {
 // more cores can give (Amdahl's law); benchmarks report it.
 func ParallelTime() time.Duration { return time.Duration(parallelNanos.Load()) }
 
-// flushNanos is the wall time spent writing the write-back cache to leveldb.
-var flushNanos atomic.Int64
+// flushNanos is the wall time spent writing the write-back cache to leveldb,
+// in flushCount flushes.
+var flushNanos, flushCount atomic.Int64
 
 // FlushTime returns the wall time this process has spent so far writing the
 // chain's write-back cache to leveldb. Flushes run in the background while
 // later blocks are checked, so they stay off the critical path as long as a
 // flush takes less time than checking the blocks that fill the cache.
 func FlushTime() time.Duration { return time.Duration(flushNanos.Load()) }
+
+// Flushes returns how many times this process has written the chain's
+// write-back cache to leveldb.
+func Flushes() int64 { return flushCount.Load() }

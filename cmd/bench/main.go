@@ -28,10 +28,11 @@ func main() {
 	rounds := flag.Int("rounds", 3, "connect measurements of each kind (the fastest counts)")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the first one-core connect run to this file")
 	connectOnly := flag.Bool("connect-only", false, "measure block connection only")
+	scaleCache := flag.Int("scale-cache", 2<<20, "chain cache bytes of the steady-state speed-up runs (small enough for the blocks to fill it several times)")
 	hashTime := flag.Duration("hash-time", 2*time.Second, "how long each hash-rate measurement runs")
 	flag.Parse()
 	fmt.Printf("machine: %s/%s, %d CPUs, %s\n\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
-	if err := connectThroughput(*blocks, *perBlock, *rounds, *profile); err != nil {
+	if err := connectThroughput(*blocks, *perBlock, *rounds, *scaleCache, *profile); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
 	}

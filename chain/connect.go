@@ -14,52 +14,6 @@ import (
 	"github.com/ledgerd/ledger/tx"
 )
 
-// blockInputs is the InputSource of a block being connected: the UTXO set
-// at its parent, read ahead of the checks (stored), plus what earlier
-// transactions of the block created and spent (v).
-type blockInputs struct {
-	c         *Chain
-	txs       []*tx.Tx
-	stored    [][]storedUTXO // per transaction and input: the output it spends as the store holds it
-	v         *view
-	positions map[chainhash.Hash]int
-	current   int
-}
-
-// storedUTXO is the result of reading one spent output from the store.
-type storedUTXO struct {
-	utxo *UTXO
-	err  error
-}
-
-func (s *blockInputs) LookupUTXO(op tx.OutPoint) (*UTXO, error) {
-	if s.v.spent[op] {
-		return nil, nil
-	}
-	if u, ok := s.v.added[op]; ok {
-		return &u, nil
-	}
-	for j, in := range s.txs[s.current].Inputs {
-		if in.Prev == op {
-			return s.stored[s.current][j].utxo, s.stored[s.current][j].err
-		}
-	}
-	return s.c.store.utxo(op)
-}
-
-func (s *blockInputs) MissingInput(op tx.OutPoint) error {
-	if s.v.spent[op] {
-		return rule.Errorf(rule.ErrDoubleSpendInBlock, "output %s:%d is spent twice in the block", op.TxID, op.Index)
-	}
-	if pos, ok := s.positions[op.TxID]; ok {
-		if pos >= s.current {
-			return rule.Errorf(rule.ErrSpendsLaterTx, "spends %s:%d, created by a later transaction of the block", op.TxID, op.Index)
-		}
-		return rule.Errorf(rule.ErrOutputIndexRange, "spends %s:%d; that transaction has fewer outputs", op.TxID, op.Index)
-	}
-	return s.c.explainMissing(op)
-}
-
 // explainMissing classifies an outpoint absent from the UTXO set using the tx index.
 func (c *Chain) explainMissing(op tx.OutPoint) error {
 	v, ok, err := c.store.get(key(prefixTx, op.TxID[:]))
@@ -84,79 +38,61 @@ func (c *Chain) explainMissing(op tx.OutPoint) error {
 // b's transaction ids, or nil to compute them.
 //
 // The work is split so that little of it runs on one goroutine: hashing the
-// transactions and reading the outputs they spend run on the workers; the
-// walk through the block that applies the rules of the UTXO set runs alone
-// but only looks up what was read ahead; signature hashing and checking run on
-// the workers while one more goroutine builds the batch. The verdict and the
-// error are those of a serial check: input rules in block order first, then
-// the coinbase value, then the lowest-numbered failing signature.
+// transactions, reading the outputs they spend and checking each
+// transaction's inputs run on the workers; one goroutine then walks the
+// block for what needs its order (no output spent twice, the fees' total),
+// then signature hashing and checking run on the workers while one more
+// goroutine builds the batch. The verdict and the error are those of a
+// serial check (serialSpends, which decides whenever the parallel check
+// does not settle a block): input rules in block order first, then the
+// coinbase value, then the lowest-numbered failing signature.
 func (c *Chain) checkConnect(b *block.Block, node *headerchain.Node, ids []chainhash.Hash) (*leveldb.Batch, error) {
 	if cb := b.Txs[0].Coinbase; cb.Height != node.Height {
 		return nil, rule.Errorf(rule.ErrBadCoinbaseHeight, "coinbase height %d in block at height %d", cb.Height, node.Height)
 	}
 	workers := workerCount(c.sigWorkers)
-	hash := ids == nil
-	if hash {
+	if ids == nil {
 		ids = make([]chainhash.Hash, len(b.Txs))
+		timeParallel(func() { forEach(len(b.Txs), workers, func(i int) { ids[i] = b.Txs[i].ID() }) })
 	}
-	stored := make([][]storedUTXO, len(b.Txs))
-	timeParallel(func() {
-		forEach(len(b.Txs), workers, func(i int) {
-			t := b.Txs[i]
-			if hash {
-				ids[i] = t.ID()
-			}
-			stored[i] = make([]storedUTXO, len(t.Inputs))
-			for j, in := range t.Inputs {
-				u, err := c.store.utxo(in.Prev)
-				stored[i][j] = storedUTXO{utxo: u, err: err}
-			}
-		})
-	})
 	positions := make(map[chainhash.Hash]int, len(b.Txs))
 	inputs, outputs := 0, 0
 	for i, id := range ids {
 		positions[id] = i
 		inputs, outputs = inputs+len(b.Txs[i].Inputs), outputs+len(b.Txs[i].Outputs)
 	}
-	src := &blockInputs{c: c, txs: b.Txs, stored: stored, v: newView(inputs, outputs), positions: positions}
-	undo := make(undoData, 0, inputs)
-	jobs := make([]sigJob, 0, inputs)
-	var fees int64
-	spentKeys := make([][][32]byte, len(b.Txs))
-	for i, t := range b.Txs {
-		src.current = i
-		if i > 0 {
-			fee, prevOuts, err := CheckTxInputs(c.params, t, src, node.Height)
-			if err != nil {
-				return nil, fmt.Errorf("tx %d (%s): %w", i, ids[i], err)
-			}
-			if fees += fee; fees > tx.MaxMoney {
-				return nil, rule.Errorf(rule.ErrTotalOverflow, "fees total more than the money supply")
-			}
-			jobs = appendSignatureJobs(jobs, t, ids[i], prevOuts)
-			keys := make([][32]byte, len(prevOuts))
+	stored := make([][]storedUTXO, len(b.Txs))
+	ahead := make([]txSpends, len(b.Txs))
+	timeParallel(func() {
+		forEach(len(b.Txs), workers, func(i int) {
+			t := b.Txs[i]
+			stored[i] = make([]storedUTXO, len(t.Inputs))
 			for j, in := range t.Inputs {
-				if _, created := src.v.added[in.Prev]; !created {
-					undo = append(undo, spentOutput{OutPoint: in.Prev, UTXO: *stored[i][j].utxo})
-				}
-				src.v.spend(in.Prev)
-				keys[j] = prevOuts[j].PubKey
+				u, err := c.store.utxo(in.Prev)
+				stored[i][j] = storedUTXO{utxo: u, err: err}
 			}
-			spentKeys[i] = keys
+			if i > 0 && parallelInputs {
+				ahead[i] = c.checkAhead(b, node.Height, i, stored[i], positions)
+			}
+		})
+	})
+	spends, ok := parallelSpends(b, ids, stored, ahead, inputs)
+	if !ok || !parallelInputs {
+		var err error
+		if spends, err = c.serialSpends(b, node.Height, ids, stored, positions, inputs, outputs); err != nil {
+			return nil, err
 		}
-		src.v.add(t, ids[i], node.Height)
 	}
 	coinbaseOut, _ := b.Txs[0].OutputTotal()
-	if limit := c.params.Subsidy(node.Height) + fees; coinbaseOut > limit {
+	if limit := c.params.Subsidy(node.Height) + spends.fees; coinbaseOut > limit {
 		return nil, rule.Errorf(rule.ErrBadCoinbaseValue, "coinbase pays %d, subsidy plus fees is %d", coinbaseOut, limit)
 	}
 	var batch *leveldb.Batch
 	var err error
 	timeParallel(func() {
 		if workers <= 1 {
-			if err = verifySignatures(c.params.Name, jobs, 1); err == nil {
-				batch = c.connectBatch(b, node, ids, src.v, undo, spentKeys)
+			if err = verifySignatures(c.params.Name, spends.jobs, 1); err == nil {
+				batch = c.connectBatch(b, node, ids, spends)
 			}
 			return
 		}
@@ -164,9 +100,9 @@ func (c *Chain) checkConnect(b *block.Block, node *headerchain.Node, ids []chain
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			batch = c.connectBatch(b, node, ids, src.v, undo, spentKeys)
+			batch = c.connectBatch(b, node, ids, spends)
 		}()
-		err = verifySignatures(c.params.Name, jobs, workers)
+		err = verifySignatures(c.params.Name, spends.jobs, workers)
 		wg.Wait()
 	})
 	if err != nil {
@@ -175,26 +111,37 @@ func (c *Chain) checkConnect(b *block.Block, node *headerchain.Node, ids []chain
 	return batch, nil
 }
 
-func (c *Chain) connectBatch(b *block.Block, node *headerchain.Node, ids []chainhash.Hash, v *view, undo undoData, spentKeys [][][32]byte) *leveldb.Batch {
+// parallelInputs turns the parallel check of a block's inputs on; tests
+// turn it off to compare with the serial check alone.
+var parallelInputs = true
+
+func (c *Chain) connectBatch(b *block.Block, node *headerchain.Node, ids []chainhash.Hash, s *blockSpends) *leveldb.Batch {
 	// About 200 bytes of keys and values per output created or spent; sized up
 	// front because leveldb grows a large batch by ever smaller steps.
-	batch := leveldb.MakeBatch(200 * (len(v.ordered) + len(undo)))
+	outputs := 0
+	for _, t := range b.Txs {
+		outputs += len(t.Outputs)
+	}
+	batch := leveldb.MakeBatch(200 * (outputs + len(s.undo)))
 	// Keys and values are built in scratch space, which the batch copies.
 	var kb, vb []byte
-	for _, op := range v.ordered {
-		if v.spent[op] {
-			continue
+	for i, t := range b.Txs {
+		for k, o := range t.Outputs {
+			op := tx.OutPoint{TxID: ids[i], Index: uint32(k)}
+			if s.spent[op] {
+				continue // created and spent in the block
+			}
+			u := UTXO{Output: o, Height: node.Height, Coinbase: t.IsCoinbase()}
+			kb, vb = appendOutpointKey(kb[:0], prefixUTXO, op), u.appendEncode(vb[:0])
+			batch.Put(kb, vb)
+			kb = appendAddrUTXOKey(kb[:0], u.Output.PubKey, op)
+			batch.Put(kb, nil)
 		}
-		u := v.added[op]
-		kb, vb = appendOutpointKey(kb[:0], prefixUTXO, op), u.appendEncode(vb[:0])
-		batch.Put(kb, vb)
-		kb = appendAddrUTXOKey(kb[:0], u.Output.PubKey, op)
-		batch.Put(kb, nil)
 	}
-	for _, s := range undo {
-		kb = appendOutpointKey(kb[:0], prefixUTXO, s.OutPoint)
+	for _, sp := range s.undo {
+		kb = appendOutpointKey(kb[:0], prefixUTXO, sp.OutPoint)
 		batch.Delete(kb)
-		kb = appendAddrUTXOKey(kb[:0], s.UTXO.Output.PubKey, s.OutPoint)
+		kb = appendAddrUTXOKey(kb[:0], sp.UTXO.Output.PubKey, sp.OutPoint)
 		batch.Delete(kb)
 	}
 	var touched [][32]byte
@@ -202,13 +149,13 @@ func (c *Chain) connectBatch(b *block.Block, node *headerchain.Node, ids []chain
 		loc := txLocation{Block: node.Hash, Position: uint32(i), NumOutputs: uint32(len(t.Outputs))}
 		kb, vb = append(append(kb[:0], prefixTx), ids[i][:]...), loc.appendEncode(vb[:0])
 		batch.Put(kb, vb)
-		touched = appendTouchedKeys(touched[:0], t, spentKeys[i])
+		touched = appendTouchedKeys(touched[:0], t, s.spentKeys[i])
 		for _, pub := range touched {
 			kb = appendAddrHistoryKey(kb[:0], pub, node.Height, ids[i])
 			batch.Put(kb, nil)
 		}
 	}
-	batch.Put(key(prefixUndo, node.Hash[:]), undo.encode())
+	batch.Put(key(prefixUndo, node.Hash[:]), s.undo.encode())
 	batch.Put(key(prefixHeight, be64(node.Height)), node.Hash[:])
 	batch.Put([]byte(keyTip), node.Hash[:])
 	c.putIndex(batch, node, node.Flags|flagValid)

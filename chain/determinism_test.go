@@ -1,6 +1,7 @@
 package chain
 
 import (
+	"fmt"
 	"io"
 	"log/slog"
 	"strings"
@@ -20,17 +21,9 @@ import (
 func TestVerdictDoesNotDependOnWorkers(t *testing.T) {
 	p := chaincfg.Regtest
 	miner := chaintest.NewKey(1)
-	bl := chaintest.Builder{Params: p, Miner: miner}
-	prefix := buildBlocks(p, p.Genesis(), 101, miner)
 	const outputs = 40
-	outs := make([]tx.TxOut, outputs)
-	for i := range outs {
-		outs[i] = tx.TxOut{Amount: tx.UnitsPerCoin, PubKey: miner.Pub}
-	}
-	fan := chaintest.SignedTx(p.Name, []chaintest.Spend{chaintest.SpendOf(prefix[0].Txs[0], 0, miner)}, outs)
-	fanOut, _ := fan.OutputTotal()
-	fanBlock := bl.Next(prefix[100].Header, 102, 50*tx.UnitsPerCoin-fanOut, fan)
-	prefix = append(prefix, fanBlock)
+	bl, prefix, fan := fannedPrefix(p, miner, outputs)
+	fanBlock := prefix[len(prefix)-1]
 
 	spend := func(i int) *tx.Tx {
 		s := chaintest.SpendOf(fan, uint32(i), miner)
@@ -73,28 +66,128 @@ func TestVerdictDoesNotDependOnWorkers(t *testing.T) {
 		{"two transactions failing sanity", make(map[int]*tx.Tx{4: noOutputs(spend(4)), 22: negative(spend(22))}), rule.ErrNoOutputs, ""},
 		{"sanity failure after a bad signature", make(map[int]*tx.Tx{0: badSig(spend(0)), 28: negative(spend(28))}), rule.ErrNegativeAmount, ""},
 	}
+	defer func(on bool) { parallelInputs = on }(parallelInputs)
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var first string
-			for _, workers := range []int{1, 2, 3, 16} {
-				c, err := Open(t.TempDir(), p, Options{NoSync: true, SigWorkers: workers, Logger: quietLog})
-				if err != nil {
-					t.Fatal(err)
-				}
-				for _, b := range prefix {
-					if _, err := c.ProcessBlock(b, p.GenesisTime+10_000); err != nil {
-						t.Fatal(err)
+			for _, parallel := range []bool{false, true} {
+				for _, workers := range []int{1, 2, 3, 16} {
+					parallelInputs = parallel
+					_, err := connectAfter(t, p, workers, prefix, tc.b)
+					if code, _ := rule.CodeOf(err); code != tc.code || !strings.Contains(err.Error(), tc.in) {
+						t.Fatalf("parallel inputs %v, %d workers: %v, want %v naming %q", parallel, workers, err, tc.code, tc.in)
+					}
+					if first == "" {
+						first = err.Error()
+					} else if err.Error() != first {
+						t.Fatalf("parallel inputs %v, %d workers: %q, serially on 1 worker: %q", parallel, workers, err, first)
 					}
 				}
-				_, err = c.ProcessBlock(tc.b, p.GenesisTime+10_000)
-				c.Close()
-				if code, _ := rule.CodeOf(err); code != tc.code || !strings.Contains(err.Error(), tc.in) {
-					t.Fatalf("%d workers: %v, want %v naming %q", workers, err, tc.code, tc.in)
-				}
-				if first == "" {
-					first = err.Error()
-				} else if err.Error() != first {
-					t.Fatalf("%d workers: %q, with 1 worker: %q", workers, err, first)
+			}
+		})
+	}
+}
+
+// fannedPrefix returns a builder and the blocks of a chain whose last block
+// holds fan, a transaction paying outputs outputs of one coin to miner,
+// spendable in the block after them.
+func fannedPrefix(p *chaincfg.Params, miner chaintest.Key, outputs int) (chaintest.Builder, []*block.Block, *tx.Tx) {
+	bl := chaintest.Builder{Params: p, Miner: miner}
+	prefix := buildBlocks(p, p.Genesis(), 101, miner)
+	outs := make([]tx.TxOut, outputs)
+	for i := range outs {
+		outs[i] = tx.TxOut{Amount: tx.UnitsPerCoin, PubKey: miner.Pub}
+	}
+	fan := chaintest.SignedTx(p.Name, []chaintest.Spend{chaintest.SpendOf(prefix[0].Txs[0], 0, miner)}, outs)
+	fanOut, _ := fan.OutputTotal()
+	return bl, append(prefix, bl.Next(prefix[100].Header, 102, 50*tx.UnitsPerCoin-fanOut, fan)), fan
+}
+
+// connectAfter connects prefix, then b, on a new chain with the given
+// workers, and returns what the store holds afterwards and b's error.
+func connectAfter(t *testing.T, p *chaincfg.Params, workers int, prefix []*block.Block, b *block.Block) (map[string][]byte, error) {
+	t.Helper()
+	c, err := Open(t.TempDir(), p, Options{NoSync: true, SigWorkers: workers, Logger: quietLog})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, b := range prefix {
+		if _, err := c.ProcessBlock(b, p.GenesisTime+10_000); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, err = c.ProcessBlock(b, p.GenesisTime+10_000)
+	return storeContents(t, c), err
+}
+
+// TestParallelInputCheckMatchesSerial connects blocks whose transactions
+// spend each other's outputs, validly and in each way that breaks a rule,
+// with the inputs checked in parallel and serially alone, on 1 to 16
+// workers: every run must reach the same verdict with the same error, and a
+// valid block must leave the same store.
+func TestParallelInputCheckMatchesSerial(t *testing.T) {
+	p := chaincfg.Regtest
+	miner := chaintest.NewKey(1)
+	bl, prefix, fan := fannedPrefix(p, miner, 20)
+	fanBlock := prefix[len(prefix)-1]
+
+	// pay spends the given outputs to two outputs, paying a fee of 1000.
+	pay := func(spends ...chaintest.Spend) *tx.Tx {
+		var in int64
+		for _, s := range spends {
+			in += s.Output.Amount
+		}
+		return chaintest.SignedTx(p.Name, spends, []tx.TxOut{{Amount: in/2 - 1000, PubKey: miner.Pub}, {Amount: in - in/2, PubKey: chaintest.NewKey(7).Pub}})
+	}
+	fanSpend := func(i int) chaintest.Spend { return chaintest.SpendOf(fan, uint32(i), miner) }
+	next := func(txs ...*tx.Tx) *block.Block { return bl.Next(fanBlock.Header, 103, 1000*int64(len(txs)), txs...) }
+
+	a := pay(fanSpend(0))
+	b := pay(chaintest.SpendOf(a, 0, miner), fanSpend(1))
+	c := pay(chaintest.SpendOf(b, 0, miner), chaintest.SpendOf(a, 1, chaintest.NewKey(7)))
+	later := pay(fanSpend(2))
+	beyond := chaintest.SpendOf(a, 0, miner)
+	beyond.OutPoint.Index = 5
+	overspend := chaintest.SpendOf(a, 0, miner)
+	overspend.Output.Amount *= 4 // signs for more than the output holds: outputs exceed inputs
+	// The coinbase of a block of two transactions paying 1000 each: the same as that of the block spending it.
+	coinbase := next(pay(fanSpend(3)), pay(fanSpend(10))).Txs[0]
+	tests := []struct {
+		name string
+		b    *block.Block
+		code rule.Code // 0: valid
+	}{
+		{"chain of spends within the block", next(a, b, c, pay(fanSpend(4)), pay(fanSpend(5))), 0},
+		{"spends a later transaction's output", next(pay(fanSpend(6)), pay(chaintest.SpendOf(later, 0, miner)), later), rule.ErrSpendsLaterTx},
+		{"spends an output of the block twice", next(a, b, pay(chaintest.SpendOf(a, 0, miner), fanSpend(7))), rule.ErrDoubleSpendInBlock},
+		{"spends a stored output twice", next(a, pay(fanSpend(8)), pay(fanSpend(8), fanSpend(9))), rule.ErrDoubleSpendInBlock},
+		{"spends past an earlier transaction's outputs", next(a, pay(beyond)), rule.ErrOutputIndexRange},
+		{"spends more than an output of the block holds", next(a, pay(overspend)), rule.ErrOutputsExceedInputs},
+		{"spends the block's coinbase", next(pay(fanSpend(3)), pay(chaintest.SpendOf(coinbase, 0, miner))), rule.ErrImmatureSpend},
+		{"bad input after an in-block double spend", next(a, b, pay(chaintest.SpendOf(a, 0, miner)), pay(beyond)), rule.ErrDoubleSpendInBlock},
+	}
+	defer func(on bool) { parallelInputs = on }(parallelInputs)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var first string
+			var firstStore map[string][]byte
+			for _, parallel := range []bool{false, true} {
+				for _, workers := range []int{1, 2, 3, 16} {
+					parallelInputs = parallel
+					run := fmt.Sprintf("parallel %v, %d workers", parallel, workers)
+					store, err := connectAfter(t, p, workers, prefix, tc.b)
+					if code, _ := rule.CodeOf(err); code != tc.code || (tc.code == 0) != (err == nil) {
+						t.Fatalf("%s: %v, want %v", run, err, tc.code)
+					}
+					if first == "" && firstStore == nil {
+						first, firstStore = fmt.Sprint(err), store
+						continue
+					}
+					if fmt.Sprint(err) != first {
+						t.Fatalf("%s: %v, serially on 1 worker: %s", run, err, first)
+					}
+					sameContents(t, run, store, firstStore)
 				}
 			}
 		})

@@ -46,20 +46,29 @@ func buildConnectWork(nBlocks, perBlock int) *connectWork {
 		w.prefix = append(w.prefix, b)
 		parent = b
 	}
-	// A fan-out transaction gives perBlock*nBlocks spendable outputs.
-	outs := make([]tx.TxOut, w.txs)
-	for i := range outs {
-		outs[i] = tx.TxOut{Amount: (50*tx.UnitsPerCoin - 100_000) / int64(w.txs), PubKey: miner.Pub}
+	// Fan-out transactions, one per block after the prefix, each spending an
+	// early coinbase, give perBlock*nBlocks spendable outputs.
+	const perFan = 20_000 // outputs of one fan-out transaction: about 800 kB
+	var fans []*tx.Tx
+	for first := 0; first < w.txs; first += perFan {
+		n := min(perFan, w.txs-first)
+		outs := make([]tx.TxOut, n)
+		for i := range outs {
+			outs[i] = tx.TxOut{Amount: (50*tx.UnitsPerCoin - 100_000) / perFan, PubKey: miner.Pub}
+		}
+		fan := chaintest.SignedTx(p.Name, []chaintest.Spend{chaintest.SpendOf(w.prefix[len(fans)].Txs[0], 0, miner)}, outs)
+		fanOut, _ := fan.OutputTotal()
+		b := bl.Next(parent.Header, uint64(102+len(fans)), 50*tx.UnitsPerCoin-fanOut, fan)
+		w.prefix = append(w.prefix, b)
+		parent = b
+		fans = append(fans, fan)
 	}
-	fan := chaintest.SignedTx(p.Name, []chaintest.Spend{chaintest.SpendOf(w.prefix[0].Txs[0], 0, miner)}, outs)
-	fanOut, _ := fan.OutputTotal()
-	fanBlock := bl.Next(parent.Header, 102, 50*tx.UnitsPerCoin-fanOut, fan)
-	w.prefix = append(w.prefix, fanBlock)
-	parent = fanBlock
+	height := uint64(102 + len(fans))
 	for i := 0; i < nBlocks; i++ {
 		var txs []*tx.Tx
 		for j := 0; j < perBlock; j++ {
-			s := chaintest.SpendOf(fan, uint32(i*perBlock+j), miner)
+			k := i*perBlock + j
+			s := chaintest.SpendOf(fans[k/perFan], uint32(k%perFan), miner)
 			prev := []tx.TxOut{s.Output}
 			t := chaintest.SignedTx(p.Name, []chaintest.Spend{s}, []tx.TxOut{{Amount: s.Output.Amount - 1000, PubKey: miner.Pub}})
 			msg, err := tx.SigHash(p.Name, t, prev, 0)
@@ -69,7 +78,7 @@ func buildConnectWork(nBlocks, perBlock int) *connectWork {
 			w.sigJobs = append(w.sigJobs, sigCheck{pub: s.Output.PubKey, msg: msg, sig: t.Inputs[0].Signature})
 			txs = append(txs, t)
 		}
-		b := bl.Next(parent.Header, uint64(103+i), int64(perBlock)*1000, txs...)
+		b := bl.Next(parent.Header, height+uint64(i), int64(perBlock)*1000, txs...)
 		w.blocks = append(w.blocks, b)
 		parent = b
 	}

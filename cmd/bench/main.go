@@ -23,7 +23,7 @@ import (
 )
 
 func main() {
-	blocks := flag.Int("blocks", 20, "blocks of transactions to connect")
+	blocks := flag.Int("blocks", 40, "blocks of transactions to connect")
 	perBlock := flag.Int("txs", 500, "transactions per block")
 	rounds := flag.Int("rounds", 3, "connect measurements of each kind (the fastest counts)")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the first one-core connect run to this file")

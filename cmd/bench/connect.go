@@ -6,6 +6,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/pprof"
+	"slices"
 	"sync"
 	"syscall"
 	"time"
@@ -183,12 +184,12 @@ func (w *connectWork) verifyBound() run {
 // connecting them, rounds times each way:
 //
 //   - on one core with one signature worker and a cache that holds every
-//     block, so that the store flush at the end is timed on its own. Its
-//     CPU time (the least of the rounds), which other load on the machine
-//     disturbs least, gives the
-//     rate against the signature-verification bound; its split between the
-//     chain's parallel sections, the flush and the rest gives the serial
-//     fraction.
+//     block, so that the store flush at the end is timed on its own. Its CPU
+//     time, which other load on the machine disturbs least, against one
+//     Schnorr verification per input measured just before and after it on
+//     the same core, gives the rate against the signature-verification
+//     bound; its split between the chain's parallel sections, the flush and
+//     the rest gives the serial fraction.
 //   - the speed-up with one flush at the end: every core and one worker per
 //     core, with the default cache (which holds every block too), against
 //     the wall time of the one-core run.
@@ -198,81 +199,112 @@ func (w *connectWork) verifyBound() run {
 //     store flushes in the background while later blocks are checked, as it
 //     does through a long sync; the last flush still ends each run.
 //
-// The machine may be shared, and a speed-up needs the cores to be free: each
-// round measures the machine's own scaling (a SHA-256 loop on one goroutine
-// and on one per core) before and after its runs, and the speed-ups printed
-// are those of the round in which the machine scaled best, with that figure.
+// The machine may be shared: each round also measures the machine's own
+// scaling (a SHA-256 loop on one goroutine and on one per core) before and
+// after its runs. Every round's figures are printed, then their medians, and
+// the medians of the rounds in which the machine itself scaled within 5% of
+// its core count, when there are any.
 func connectThroughput(nBlocks, perBlock, rounds, scaleCache int, profile string) error {
 	w := buildConnectWork(nBlocks, perBlock)
 	cpus := runtime.NumCPU()
-	var one, bound run
-	type pairs struct {
-		machine                      float64 // the machine's scaling around the round, the lower of two
-		one, all, scaleOne, scaleAll run
-	}
-	var best pairs
+	fmt.Printf("block connect (%d blocks x %d signed txs, fsync off, %d rounds; speed-ups on %d cores, steady state with a %d KiB cache):\n",
+		nBlocks, perBlock, rounds, cpus, scaleCache>>10)
+	var all, quiet []roundFigures
 	for r := 0; r < rounds; r++ {
-		if b := w.verifyBound(); bound.cpu == 0 || b.cpu < bound.cpu {
-			bound = b
-		}
-		round := pairs{machine: machineScaling(cpus)}
+		machine := machineScaling(cpus)
+		before := w.verifyBound()
+		var one, end, scaleOne, scaleAll run
 		runs := []struct {
 			into                     *run
 			workers, procs, cacheCap int
 			profile                  string
 		}{
-			{&round.one, 1, 1, 1 << 40, profile}, // profile the first one-core run only
-			{&round.all, cpus, cpus, 0, ""},
-			{&round.scaleOne, 1, 1, scaleCache, ""},
-			{&round.scaleAll, cpus, cpus, scaleCache, ""},
+			{&one, 1, 1, 1 << 40, profile}, // profile the first one-core run only
+			{&end, cpus, cpus, 0, ""},
+			{&scaleOne, 1, 1, scaleCache, ""},
+			{&scaleAll, cpus, cpus, scaleCache, ""},
 		}
 		profile = ""
-		for _, c := range runs {
+		for i, c := range runs {
 			m, err := w.connect(c.workers, c.procs, c.cacheCap, c.profile)
 			if err != nil {
 				return err
 			}
 			*c.into = m
+			if i == 0 {
+				after := w.verifyBound()
+				before.cpu = (before.cpu + after.cpu) / 2
+			}
 		}
-		round.machine = min(round.machine, machineScaling(cpus))
-		if one.wall == 0 || round.one.cpu < one.cpu {
-			one = round.one
+		f := roundFigures{
+			machine:   min(machine, machineScaling(cpus)),
+			boundRate: float64(w.txs) / before.cpu.Seconds(),
+			oneRate:   float64(w.txs) / one.cpu.Seconds(),
+			ofBound:   before.cpu.Seconds() / one.cpu.Seconds(),
+			flush:     one.flush.Seconds() / one.wall.Seconds(),
+			endUp:     one.wall.Seconds() / end.wall.Seconds(),
+			steadyUp:  scaleOne.wall.Seconds() / scaleAll.wall.Seconds(),
+			flushes:   scaleAll.flushes,
 		}
-		if best.machine == 0 || round.machine > best.machine {
-			best = round
+		f.serial = 1 - one.parallel.Seconds()/one.wall.Seconds() - f.flush
+		fmt.Printf("  round %d: %s\n", r+1, f)
+		all = append(all, f)
+		if f.machine >= 0.95*float64(cpus) {
+			quiet = append(quiet, f)
 		}
 	}
-	rate := func(d time.Duration) float64 { return float64(w.txs) / d.Seconds() }
-	share := bound.cpu.Seconds() / one.cpu.Seconds()
-	flush := one.flush.Seconds() / one.wall.Seconds()
-	serial := 1 - one.parallel.Seconds()/one.wall.Seconds() - flush
+	fmt.Printf("  median of all rounds: %s\n", medianFigures(all))
+	if len(quiet) > 0 {
+		fmt.Printf("  median of the %d rounds in which the machine scaled %.2fx or more: %s\n", len(quiet), 0.95*float64(cpus), medianFigures(quiet))
+	}
+	m := medianFigures(all)
 	// On n cores the critical path takes s + (1-s)/n of the one-core time, and
 	// the background flush needs f of it on its own goroutine: the slower wins.
-	project := func(n int) float64 { return 1 / max(serial+(1-serial)/float64(n), flush) }
-	fmt.Printf("block connect (%d blocks x %d signed txs, fsync off, %d rounds):\n", nBlocks, perBlock, rounds)
-	fmt.Printf("  signature-verification bound, 1 core: %8.0f tx/s  (one Schnorr verify per input, CPU time)\n", rate(bound.cpu))
-	fmt.Printf("  1 core, 1 worker:                     %8.0f tx/s  (CPU time; %.2f of the bound: signatures %.1f%%, everything else %.1f%%)\n",
-		rate(one.cpu), share, 100*share, 100*(1-share))
-	fmt.Printf("  serial fraction:                      %8.1f%%  (1-core time outside the parallel sections and the store flush)\n", 100*serial)
-	fmt.Printf("  store flush:                          %8.1f%%  (1-core time; in the background while later blocks are checked)\n", 100*flush)
-	fmt.Printf("  projected speed-up:                   %8.2fx on 2 cores, %.1fx on 16\n", project(2), project(16))
-	fmt.Printf("  speed-ups of the round in which the machine scaled best: %.2fx on %d cores (SHA-256 loop)\n", best.machine, cpus)
-	speedup := func(title string, one, all run) {
-		s := one.wall.Seconds() / all.wall.Seconds()
-		fmt.Printf("  %s\n", title)
-		fmt.Printf("    1 core, 1 worker (wall):            %8.0f tx/s  (store flushes: %d)\n", rate(one.wall), one.flushes)
-		fmt.Printf("    %d cores, %d workers (wall):         %8.0f tx/s  (%.2fx the 1-core wall rate; store flushes: %d)\n", cpus, cpus, rate(all.wall), s, all.flushes)
-		if cpus > 1 {
-			// Amdahl: speedup = 1 / (s + (1-s)/n), so s = (n/speedup - 1) / (n - 1).
-			n := float64(cpus)
-			f := min(1, max(0, (n/s-1)/(n-1)))
-			fmt.Printf("    serial fraction from that speed-up: %8.1f%%  (projected 16-core speed-up %.1fx)\n", 100*f, amdahl(f, 16))
-		}
-	}
-	speedup("with one store flush, at the end (the default cache holds every block):", best.one, best.all)
-	speedup(fmt.Sprintf("in the steady state (a %d KiB cache: the store flushes in the background):", scaleCache>>10), best.scaleOne, best.scaleAll)
+	project := func(n int) float64 { return 1 / max(m.serial+(1-m.serial)/float64(n), m.flush) }
+	fmt.Printf("  projected from the medians' serial fraction and flush: %.2fx on 2 cores, %.1fx on 16\n", project(2), project(16))
 	fmt.Println()
 	return nil
+}
+
+// roundFigures are one round's connect figures.
+type roundFigures struct {
+	machine            float64 // the machine's own scaling around the round
+	boundRate, oneRate float64 // tx/s of CPU time: signature checks alone, and connecting, on one core
+	ofBound            float64 // oneRate / boundRate
+	serial, flush      float64 // shares of the one-core run's wall time
+	endUp, steadyUp    float64 // speed-ups: one flush at the end, and in the steady state
+	flushes            int64   // store flushes in the steady-state run on every core
+}
+
+func (f roundFigures) String() string {
+	return fmt.Sprintf("machine %.2fx | bound %.0f tx/s, 1 core %.0f tx/s = %.2f of it | serial %.1f%%, flush %.1f%% | speed-up %.2fx with one flush at the end, %.2fx steady (%d flushes)",
+		f.machine, f.boundRate, f.oneRate, f.ofBound, 100*f.serial, 100*f.flush, f.endUp, f.steadyUp, f.flushes)
+}
+
+// medianFigures returns the median of each figure over rounds, taken on its own.
+func medianFigures(rounds []roundFigures) roundFigures {
+	median := func(get func(roundFigures) float64) float64 {
+		v := make([]float64, len(rounds))
+		for i, r := range rounds {
+			v[i] = get(r)
+		}
+		slices.Sort(v)
+		if len(v)%2 == 1 {
+			return v[len(v)/2]
+		}
+		return (v[len(v)/2-1] + v[len(v)/2]) / 2
+	}
+	return roundFigures{
+		machine:   median(func(r roundFigures) float64 { return r.machine }),
+		boundRate: median(func(r roundFigures) float64 { return r.boundRate }),
+		oneRate:   median(func(r roundFigures) float64 { return r.oneRate }),
+		ofBound:   median(func(r roundFigures) float64 { return r.ofBound }),
+		serial:    median(func(r roundFigures) float64 { return r.serial }),
+		flush:     median(func(r roundFigures) float64 { return r.flush }),
+		endUp:     median(func(r roundFigures) float64 { return r.endUp }),
+		steadyUp:  median(func(r roundFigures) float64 { return r.steadyUp }),
+		flushes:   int64(median(func(r roundFigures) float64 { return float64(r.flushes) })),
+	}
 }
 
 // machineScaling returns how many times more SHA-256 compressions procs
@@ -302,6 +334,3 @@ func machineScaling(procs int) float64 {
 	wg.Wait()
 	return float64(procs) * one.Seconds() / time.Since(start).Seconds()
 }
-
-// amdahl is the speed-up on n cores of work whose serial fraction is s.
-func amdahl(s float64, n int) float64 { return 1 / (s + (1-s)/float64(n)) }

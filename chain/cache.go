@@ -102,21 +102,29 @@ const parallelApply = 256
 
 // apply adds the batches of a connect or disconnect, after which the tip is
 // tip, to the cache, as one step, and starts a flush when the cache has
-// reached its bound. The records are grouped by shard, and each shard
-// replays its records in batch order, so the result is that of replaying
-// the batches one record at a time, on any number of workers.
+// reached its bound (see applyGrouped).
 func (w *writeCache) apply(tip *headerchain.Node, disconnect bool, batches ...*leveldb.Batch) error {
-	if err := w.failed(); err != nil {
+	if err := w.grouped.group(batches); err != nil {
 		return err
 	}
-	if err := w.grouped.group(batches); err != nil {
+	return w.applyGrouped(tip, disconnect, &w.grouped)
+}
+
+// applyGrouped adds a step's records, grouped by shard (each group in batch
+// order), to the cache, and starts a flush when the cache has reached its
+// bound. Each shard replays its records in order, so the result is that of
+// replaying the step's batches one record at a time, on any number of
+// workers. Grouping is left to the caller so that it can run beside other
+// work: a connect groups its batch while its signatures are checked.
+func (w *writeCache) applyGrouped(tip *headerchain.Node, disconnect bool, g *shardedRecords) error {
+	if err := w.failed(); err != nil {
 		return err
 	}
 	w.mu.Lock()
 	w.active.follow(tip, disconnect)
 	active, flushing := w.active, w.flushing
-	replay := func(s int) { applyShard(active, flushing, s, w.grouped[s]) }
-	if w.grouped.count() < parallelApply {
+	replay := func(s int) { applyShard(active, flushing, s, g[s]) }
+	if g.count() < parallelApply {
 		for s := range cacheShards {
 			replay(s)
 		}
@@ -396,4 +404,10 @@ func (s *store) write(batch *leveldb.Batch) error { return s.classify(s.cache.wr
 // tip to tip, to the write-back cache.
 func (s *store) writeCached(tip *headerchain.Node, disconnect bool, batches ...*leveldb.Batch) error {
 	return s.classify(s.cache.apply(tip, disconnect, batches...))
+}
+
+// writeGrouped is writeCached for a connect whose records the caller has
+// grouped by shard already (shardedRecords.add).
+func (s *store) writeGrouped(tip *headerchain.Node, g *shardedRecords) error {
+	return s.classify(s.cache.applyGrouped(tip, false, g))
 }

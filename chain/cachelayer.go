@@ -267,12 +267,15 @@ func (g *shardedRecords) count() int {
 func (g *shardedRecords) group(batches []*leveldb.Batch) error {
 	g.reset()
 	for _, b := range batches {
-		if err := b.Replay(g); err != nil {
+		if err := g.add(b); err != nil {
 			return err
 		}
 	}
 	return nil
 }
+
+// add appends the records of b, in order, to their shards' groups.
+func (g *shardedRecords) add(b *leveldb.Batch) error { return b.Replay(g) }
 
 // applyShard replays shard s's records into the active layer. A key that
 // the active layer does not hold is fresh when its kind is (freshPrefix) and

@@ -72,15 +72,18 @@ type Chain struct {
 	writeOpts  *opt.WriteOptions
 	log        *slog.Logger
 	reasons    map[chainhash.Hash]error
-	accepted   acceptedBlock // the block ProcessBlock is processing, once stored
+	accepted   acceptedBlock  // the block ProcessBlock is processing, once stored
+	records    shardedRecords // the connect batch's records by cache shard (checkConnect)
 }
 
 // acceptedBlock is a block just stored by acceptBlock, kept decoded with its
-// transaction ids for connecting it without reading it back.
+// transaction ids and their positions for connecting it without reading it
+// back or hashing it again.
 type acceptedBlock struct {
-	hash chainhash.Hash
-	b    *block.Block
-	ids  []chainhash.Hash
+	hash      chainhash.Hash
+	b         *block.Block
+	ids       []chainhash.Hash
+	positions map[chainhash.Hash]int
 }
 
 // Open opens (creating if needed) the chain store at path for the network params.
@@ -251,7 +254,7 @@ func (c *Chain) acceptBlock(b *block.Block, hash chainhash.Hash, now int64, opts
 		}
 		return fmt.Errorf("block %s: %w", hash, ErrDuplicateBlock)
 	}
-	ids, err := checkBlockSanity(c.params, b)
+	ids, positions, err := checkBlockSanity(c.params, b)
 	if err != nil {
 		return fmt.Errorf("block %s: %w", hash, err)
 	}
@@ -286,7 +289,7 @@ func (c *Chain) acceptBlock(b *block.Block, hash chainhash.Hash, now int64, opts
 	if err := c.store.write(batch); err != nil {
 		return fmt.Errorf("store block %s: %w", hash, err)
 	}
-	c.accepted = acceptedBlock{hash: hash, b: b, ids: ids}
+	c.accepted = acceptedBlock{hash: hash, b: b, ids: ids, positions: positions}
 	return nil
 }
 
@@ -334,13 +337,13 @@ func (c *Chain) activateBestChain() ([]Change, error) {
 }
 
 func (c *Chain) connectTip(n *headerchain.Node) (Change, error) {
-	b, ids := c.accepted.b, c.accepted.ids
+	b, ids, positions := c.accepted.b, c.accepted.ids, c.accepted.positions
 	if b == nil || c.accepted.hash != n.Hash {
 		var err error
 		if b, err = c.store.block(n.Hash); err != nil {
 			return Change{}, err
 		}
-		ids = nil
+		ids, positions = nil, nil
 	}
 	// The block's filter needs only the block: build it beside the checks.
 	filter, filterDone := new(leveldb.Batch), make(chan error, 1)
@@ -350,7 +353,7 @@ func (c *Chain) connectTip(n *headerchain.Node) (Change, error) {
 	} else {
 		timeParallel(buildFilter)
 	}
-	batch, err := c.checkConnect(b, n, ids)
+	err := c.checkConnect(b, n, ids, positions)
 	filterErr := <-filterDone
 	if err != nil {
 		return Change{}, fmt.Errorf("connect block %s at height %d: %w", n.Hash, n.Height, err)
@@ -358,7 +361,10 @@ func (c *Chain) connectTip(n *headerchain.Node) (Change, error) {
 	if filterErr != nil {
 		return Change{}, fmt.Errorf("connect block %s: filter: %w", n.Hash, filterErr)
 	}
-	if err := c.store.writeCached(n, false, batch, filter); err != nil {
+	if err := c.records.add(filter); err != nil {
+		return Change{}, fmt.Errorf("connect block %s: group filter: %w", n.Hash, err)
+	}
+	if err := c.store.writeGrouped(n, &c.records); err != nil {
 		return Change{}, fmt.Errorf("connect block %s: write: %w", n.Hash, err)
 	}
 	n.Flags |= flagValid

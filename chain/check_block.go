@@ -47,31 +47,32 @@ func DecodeTx(data []byte) (*tx.Tx, error) {
 // transactions, a Merkle root that matches, no transaction twice, and a size
 // within the limit.
 func CheckBlockSanity(p *chaincfg.Params, b *block.Block) error {
-	_, err := checkBlockSanity(p, b)
+	_, _, err := checkBlockSanity(p, b)
 	return err
 }
 
-// checkBlockSanity is CheckBlockSanity, returning the transaction ids of a sane block.
-func checkBlockSanity(p *chaincfg.Params, b *block.Block) ([]chainhash.Hash, error) {
+// checkBlockSanity is CheckBlockSanity, returning the transaction ids of a
+// sane block and each id's position in it.
+func checkBlockSanity(p *chaincfg.Params, b *block.Block) ([]chainhash.Hash, map[chainhash.Hash]int, error) {
 	hash := b.Hash()
 	if err := headerchain.CheckDifficultyFloor(p, &b.Header); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if err := headerchain.CheckProofOfWork(&b.Header, hash); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if len(b.Txs) == 0 {
-		return nil, rule.Errorf(rule.ErrNoTransactions, "block %s has no transactions", hash)
+		return nil, nil, rule.Errorf(rule.ErrNoTransactions, "block %s has no transactions", hash)
 	}
 	if size := b.Size(); size > p.MaxBlockSize {
-		return nil, rule.Errorf(rule.ErrBlockTooLarge, "block is %d bytes, limit %d", size, p.MaxBlockSize)
+		return nil, nil, rule.Errorf(rule.ErrBlockTooLarge, "block is %d bytes, limit %d", size, p.MaxBlockSize)
 	}
 	if !b.Txs[0].IsCoinbase() {
-		return nil, rule.Errorf(rule.ErrFirstNotCoinbase, "first transaction is not a coinbase")
+		return nil, nil, rule.Errorf(rule.ErrFirstNotCoinbase, "first transaction is not a coinbase")
 	}
 	for i, t := range b.Txs[1:] {
 		if t.IsCoinbase() {
-			return nil, rule.Errorf(rule.ErrMultipleCoinbases, "transaction %d is a second coinbase", i+1)
+			return nil, nil, rule.Errorf(rule.ErrMultipleCoinbases, "transaction %d is a second coinbase", i+1)
 		}
 	}
 	// Hash and check the transactions on every core; report the first failure in block order.
@@ -85,18 +86,18 @@ func checkBlockSanity(p *chaincfg.Params, b *block.Block) ([]chainhash.Hash, err
 			ids[i], leaves[i] = t.ID(), t.FullHash()
 		})
 	})
-	seen := make(map[chainhash.Hash]struct{}, len(b.Txs))
+	positions := make(map[chainhash.Hash]int, len(b.Txs))
 	for i, id := range ids {
 		if errs[i] != nil {
-			return nil, errs[i]
+			return nil, nil, errs[i]
 		}
-		if _, dup := seen[id]; dup {
-			return nil, rule.Errorf(rule.ErrDuplicateTx, "transaction %d (%s) appears twice", i, id)
+		if _, dup := positions[id]; dup {
+			return nil, nil, rule.Errorf(rule.ErrDuplicateTx, "transaction %d (%s) appears twice", i, id)
 		}
-		seen[id] = struct{}{}
+		positions[id] = i
 	}
 	if root := merkle.Root(leaves); root != b.Header.MerkleRoot {
-		return nil, rule.Errorf(rule.ErrBadMerkleRoot, "merkle root %s, header says %s", root, b.Header.MerkleRoot)
+		return nil, nil, rule.Errorf(rule.ErrBadMerkleRoot, "merkle root %s, header says %s", root, b.Header.MerkleRoot)
 	}
-	return ids, nil
+	return ids, positions, nil
 }

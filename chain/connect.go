@@ -34,8 +34,9 @@ func (c *Chain) explainMissing(op tx.OutPoint) error {
 }
 
 // checkConnect validates b, whose header is node, against the UTXO set at its
-// parent (the current tip) and returns the batch that connects it. ids are
-// b's transaction ids, or nil to compute them.
+// parent (the current tip) and leaves the records of the batch that connects
+// it in c.records, grouped by the cache's shards. ids are b's transaction
+// ids and positions each id's index in b, or nil to compute them.
 //
 // The work is split so that little of it runs on one goroutine: hashing the
 // transactions, reading the outputs they spend and checking each
@@ -46,20 +47,24 @@ func (c *Chain) explainMissing(op tx.OutPoint) error {
 // serial check (serialSpends, which decides whenever the parallel check
 // does not settle a block): input rules in block order first, then the
 // coinbase value, then the lowest-numbered failing signature.
-func (c *Chain) checkConnect(b *block.Block, node *headerchain.Node, ids []chainhash.Hash) (*leveldb.Batch, error) {
+func (c *Chain) checkConnect(b *block.Block, node *headerchain.Node, ids []chainhash.Hash, positions map[chainhash.Hash]int) error {
 	if cb := b.Txs[0].Coinbase; cb.Height != node.Height {
-		return nil, rule.Errorf(rule.ErrBadCoinbaseHeight, "coinbase height %d in block at height %d", cb.Height, node.Height)
+		return rule.Errorf(rule.ErrBadCoinbaseHeight, "coinbase height %d in block at height %d", cb.Height, node.Height)
 	}
 	workers := workerCount(c.sigWorkers)
 	if ids == nil {
 		ids = make([]chainhash.Hash, len(b.Txs))
 		timeParallel(func() { forEach(len(b.Txs), workers, func(i int) { ids[i] = b.Txs[i].ID() }) })
 	}
-	positions := make(map[chainhash.Hash]int, len(b.Txs))
+	if positions == nil {
+		positions = make(map[chainhash.Hash]int, len(b.Txs))
+		for i, id := range ids {
+			positions[id] = i
+		}
+	}
 	inputs, outputs := 0, 0
-	for i, id := range ids {
-		positions[id] = i
-		inputs, outputs = inputs+len(b.Txs[i].Inputs), outputs+len(b.Txs[i].Outputs)
+	for _, t := range b.Txs {
+		inputs, outputs = inputs+len(t.Inputs), outputs+len(t.Outputs)
 	}
 	stored := make([][]storedUTXO, len(b.Txs))
 	ahead := make([]txSpends, len(b.Txs))
@@ -80,19 +85,25 @@ func (c *Chain) checkConnect(b *block.Block, node *headerchain.Node, ids []chain
 	if !ok || !parallelInputs {
 		var err error
 		if spends, err = c.serialSpends(b, node.Height, ids, stored, positions, inputs, outputs); err != nil {
-			return nil, err
+			return err
 		}
 	}
 	coinbaseOut, _ := b.Txs[0].OutputTotal()
 	if limit := c.params.Subsidy(node.Height) + spends.fees; coinbaseOut > limit {
-		return nil, rule.Errorf(rule.ErrBadCoinbaseValue, "coinbase pays %d, subsidy plus fees is %d", coinbaseOut, limit)
+		return rule.Errorf(rule.ErrBadCoinbaseValue, "coinbase pays %d, subsidy plus fees is %d", coinbaseOut, limit)
 	}
-	var batch *leveldb.Batch
+	// The batch is built, and its records grouped by the cache's shards
+	// (into c.records, for connectTip), while the signatures are checked.
+	var groupErr error
+	build := func() {
+		c.records.reset()
+		groupErr = c.records.add(c.connectBatch(b, node, ids, spends))
+	}
 	var err error
 	timeParallel(func() {
 		if workers <= 1 {
 			if err = verifySignatures(c.params.Name, spends.jobs, 1); err == nil {
-				batch = c.connectBatch(b, node, ids, spends)
+				build()
 			}
 			return
 		}
@@ -100,15 +111,18 @@ func (c *Chain) checkConnect(b *block.Block, node *headerchain.Node, ids []chain
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			batch = c.connectBatch(b, node, ids, spends)
+			build()
 		}()
 		err = verifySignatures(c.params.Name, spends.jobs, workers)
 		wg.Wait()
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
-	return batch, nil
+	if groupErr != nil {
+		return fmt.Errorf("group connect batch: %w", groupErr)
+	}
+	return nil
 }
 
 // parallelInputs turns the parallel check of a block's inputs on; tests

@@ -15,10 +15,17 @@ func workerCount(configured int) int {
 	return configured
 }
 
-// forEach calls fn for every index in [0, n) on up to workers goroutines,
-// handing out indexes in chunks, and returns when all calls have returned.
-// With one worker (or little work) it runs on the caller's goroutine.
-// fn must only write state owned by its index.
+// forEach calls fn for every index in [0, n) on up to workers goroutines
+// and returns when all calls have returned. With one worker (or little
+// work) it runs on the caller's goroutine. fn must only write state owned
+// by its index.
+//
+// Indexes are handed out in chunks that shrink as the work runs out (guided
+// self-scheduling): a chunk is an eighth of what remains per worker, and
+// the last ones are single indexes. Large chunks keep the hand-out cheap for
+// light calls; single ones at the end keep the workers from waiting on each
+// other's last chunk, which with a fixed chunk of 30 signature checks left
+// a core idle for about 2 ms per block.
 func forEach(n, workers int, fn func(i int)) {
 	if workers > n {
 		workers = n
@@ -29,7 +36,6 @@ func forEach(n, workers int, fn func(i int)) {
 		}
 		return
 	}
-	chunk := max(1, n/(workers*8))
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	for w := 0; w < workers; w++ {
@@ -37,17 +43,32 @@ func forEach(n, workers int, fn func(i int)) {
 		go func() {
 			defer wg.Done()
 			for {
-				lo := int(next.Add(int64(chunk))) - chunk
-				if lo >= n {
+				lo, hi, ok := claimChunk(&next, n, workers)
+				if !ok {
 					return
 				}
-				for i := lo; i < min(lo+chunk, n); i++ {
+				for i := lo; i < hi; i++ {
 					fn(i)
 				}
 			}
 		}()
 	}
 	wg.Wait()
+}
+
+// claimChunk takes the next chunk of [0, n) from next for one of workers
+// goroutines (see forEach), or reports that none is left.
+func claimChunk(next *atomic.Int64, n, workers int) (lo, hi int, ok bool) {
+	for {
+		start := next.Load()
+		if start >= int64(n) {
+			return 0, 0, false
+		}
+		size := max(1, (int64(n)-start)/int64(workers*8))
+		if next.CompareAndSwap(start, start+size) {
+			return int(start), int(start + size), true
+		}
+	}
 }
 
 // firstError calls check for every index in [0, n) on up to workers

@@ -244,6 +244,8 @@ func connectThroughput(nBlocks, perBlock, rounds, scaleCache int, profile string
 			flush:     one.flush.Seconds() / one.wall.Seconds(),
 			endUp:     one.wall.Seconds() / end.wall.Seconds(),
 			steadyUp:  scaleOne.wall.Seconds() / scaleAll.wall.Seconds(),
+			idle:      1 - scaleAll.cpu.Seconds()/(float64(cpus)*scaleAll.wall.Seconds()),
+			cpuCost:   scaleAll.cpu.Seconds() / scaleOne.cpu.Seconds(),
 			flushes:   scaleAll.flushes,
 		}
 		f.serial = 1 - one.parallel.Seconds()/one.wall.Seconds() - f.flush
@@ -273,12 +275,18 @@ type roundFigures struct {
 	ofBound            float64 // oneRate / boundRate
 	serial, flush      float64 // shares of the one-core run's wall time
 	endUp, steadyUp    float64 // speed-ups: one flush at the end, and in the steady state
-	flushes            int64   // store flushes in the steady-state run on every core
+	// The steady speed-up is cores x (1 - idle) / cpuCost: idle is the share
+	// of the all-core run's core time no goroutine used (serial steps, waits
+	// at the end of parallel sections, the last flush), cpuCost its CPU time
+	// over the one-core run's (work added by running in parallel, and cores
+	// slowed by each other or by other load on the machine).
+	idle, cpuCost float64
+	flushes       int64 // store flushes in the steady-state run on every core
 }
 
 func (f roundFigures) String() string {
-	return fmt.Sprintf("machine %.2fx | bound %.0f tx/s, 1 core %.0f tx/s = %.2f of it | serial %.1f%%, flush %.1f%% | speed-up %.2fx with one flush at the end, %.2fx steady (%d flushes)",
-		f.machine, f.boundRate, f.oneRate, f.ofBound, 100*f.serial, 100*f.flush, f.endUp, f.steadyUp, f.flushes)
+	return fmt.Sprintf("machine %.2fx | bound %.0f tx/s, 1 core %.0f tx/s = %.2f of it | serial %.1f%%, flush %.1f%% | speed-up %.2fx with one flush at the end, %.2fx steady (%d flushes; idle %.1f%%, CPU %.3fx)",
+		f.machine, f.boundRate, f.oneRate, f.ofBound, 100*f.serial, 100*f.flush, f.endUp, f.steadyUp, f.flushes, 100*f.idle, f.cpuCost)
 }
 
 // medianFigures returns the median of each figure over rounds, taken on its own.
@@ -303,6 +311,8 @@ func medianFigures(rounds []roundFigures) roundFigures {
 		flush:     median(func(r roundFigures) float64 { return r.flush }),
 		endUp:     median(func(r roundFigures) float64 { return r.endUp }),
 		steadyUp:  median(func(r roundFigures) float64 { return r.steadyUp }),
+		idle:      median(func(r roundFigures) float64 { return r.idle }),
+		cpuCost:   median(func(r roundFigures) float64 { return r.cpuCost }),
 		flushes:   int64(median(func(r roundFigures) float64 { return float64(r.flushes) })),
 	}
 }

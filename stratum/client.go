@@ -59,6 +59,13 @@ func Dial(ctx context.Context, addr, user, agent string) (*Client, error) {
 	if err != nil {
 		return nil, err
 	}
+	return NewClient(nc, user, agent)
+}
+
+// NewClient subscribes and authorizes user over nc, an open connection to a
+// pool, and closes nc if that fails. A refused authorization is reported
+// wrapping ErrRefused.
+func NewClient(nc net.Conn, user, agent string) (*Client, error) {
 	c := &Client{nc: nc, r: bufio.NewReaderSize(nc, MaxLineBytes+1), nextID: 2, deadline: clientTimeout}
 	nc.SetDeadline(time.Now().Add(clientTimeout))
 	if err := c.handshake(user, agent); err != nil {
@@ -200,11 +207,20 @@ func (c *Client) Next() (Event, error) {
 }
 
 // Submit sends a share and returns the id its result will carry.
-func (c *Client) Submit(s *Share) (uint64, error) {
+func (c *Client) Submit(s *Share) (uint64, error) { return c.SubmitFiled(s, nil) }
+
+// SubmitFiled is Submit calling file, when not nil, with the share's id
+// before the share is written, so that the caller can file the share where
+// its result, read by Next at any moment after, will find it. The write may
+// block while the pool is not reading; file must not wait for Next.
+func (c *Client) SubmitFiled(s *Share, file func(id uint64)) (uint64, error) {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
 	c.nextID++
 	id := c.nextID
+	if file != nil {
+		file(id)
+	}
 	c.nc.SetWriteDeadline(time.Now().Add(c.deadline))
 	_, err := c.nc.Write(request(json.RawMessage(strconv.FormatUint(id, 10)), MethodSubmit, s.params()...))
 	return id, err

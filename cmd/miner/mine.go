@@ -16,11 +16,26 @@ import (
 	"github.com/ledgerd/ledger/stratum"
 )
 
-// Reconnect backoff: doubling from the first delay up to the cap.
+// Reconnect backoff: doubling from the first delay up to the cap, for
+// failed dials and for sessions the pool ended sooner than stableSession
+// after they began (a pool dropping the miner again and again is not
+// redialled at once each time); a longer session starts again from the
+// first delay.
 const (
-	backoffFirst = 500 * time.Millisecond
-	backoffMax   = 30 * time.Second
+	backoffFirst  = 500 * time.Millisecond
+	backoffMax    = 30 * time.Second
+	stableSession = time.Minute
 )
+
+// backoff returns the wait before the next dial and the one due after
+// that, given the wait now due and how long the session the pool ended
+// lasted (0 after a failed dial).
+func backoff(due, lasted time.Duration) (wait, next time.Duration) {
+	if lasted >= stableSession {
+		due = backoffFirst
+	}
+	return due, min(2*due, backoffMax)
+}
 
 // summary is what the miner prints on stdout when it stops.
 type summary struct {
@@ -44,8 +59,10 @@ type poolMiner struct {
 	threads    int
 	report     time.Duration
 	log        *slog.Logger
-	started    time.Time
-	counters   []atomic.Uint64
+	// dial opens a subscribed and authorized connection to the pool.
+	dial     func(ctx context.Context) (*stratum.Client, error)
+	started  time.Time
+	counters []atomic.Uint64
 
 	accepted, rejected, blocks, jobs, connects atomic.Uint64
 
@@ -55,10 +72,14 @@ type poolMiner struct {
 }
 
 func newMiner(addr, user string, threads int, report time.Duration, log *slog.Logger) *poolMiner {
-	return &poolMiner{
+	m := &poolMiner{
 		addr: addr, user: user, threads: threads, report: report, log: log,
 		counters: make([]atomic.Uint64, threads), pending: make(map[uint64]chainhash.Hash),
 	}
+	m.dial = func(ctx context.Context) (*stratum.Client, error) {
+		return stratum.Dial(ctx, m.addr, m.user, "ledger-miner/1")
+	}
+	return m
 }
 
 func (m *poolMiner) hashes() uint64 {
@@ -97,7 +118,7 @@ func (m *poolMiner) run(ctx context.Context) error {
 	go func() { defer wg.Done(); m.reportLoop(ctx) }()
 	delay := backoffFirst
 	for ctx.Err() == nil {
-		c, err := stratum.Dial(ctx, m.addr, m.user, "ledger-miner/1")
+		c, err := m.dial(ctx)
 		if errors.Is(err, stratum.ErrRefused) {
 			return err
 		}
@@ -105,26 +126,38 @@ func (m *poolMiner) run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				break
 			}
-			m.log.Warn("cannot reach pool; retrying", "pool", m.addr, "in", delay, "err", err)
-			select {
-			case <-ctx.Done():
-			case <-time.After(delay):
-			}
-			delay = min(2*delay, backoffMax)
+			var wait time.Duration
+			wait, delay = backoff(delay, 0)
+			m.log.Warn("cannot reach pool; retrying", "pool", m.addr, "in", wait, "err", err)
+			sleep(ctx, wait)
 			continue
 		}
-		delay = backoffFirst
 		m.connects.Add(1)
 		m.mu.Lock()
 		m.en1 = hex.EncodeToString(c.ExtraNonce1())
 		m.mu.Unlock()
 		m.log.Info("subscribed", "pool", m.addr, "extranonce1", m.en1)
+		began := time.Now()
 		err = m.session(ctx, c)
-		if ctx.Err() == nil {
-			m.log.Warn("lost the pool; reconnecting", "err", err)
+		if ctx.Err() != nil {
+			break
 		}
+		var wait time.Duration
+		wait, delay = backoff(delay, time.Since(began))
+		m.log.Warn("lost the pool; reconnecting", "pool", m.addr, "in", wait, "err", err)
+		sleep(ctx, wait)
 	}
 	return nil
+}
+
+// sleep waits for d or until ctx ends.
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+	case <-t.C:
+	}
 }
 
 // reportLoop logs the hash rate every report interval.
@@ -145,32 +178,38 @@ func (m *poolMiner) reportLoop(ctx context.Context) {
 	}
 }
 
-// search is one running job search.
-type search struct {
-	stop atomic.Bool
-	done chan struct{}
-}
-
-func (s *search) halt() {
-	if s != nil {
-		s.stop.Store(true)
-		<-s.done
-	}
-}
-
 // session mines on one connection until it fails or ctx ends.
+//
+// The loop reading the pool never waits for a search. A search can be
+// blocked writing a share while the pool, before it reads again, waits for
+// the miner to read its earlier answers; a reader waiting for that search
+// (or for a lock it holds) would stall both ends until a write deadline. So
+// a new job only tells the running search to stop, and the searches are
+// waited for after the connection is closed, which fails any blocked write.
 func (m *poolMiner) session(ctx context.Context, c *stratum.Client) error {
-	stopped := make(chan struct{})
-	defer close(stopped)
+	var wg sync.WaitGroup
+	ended := make(chan struct{})
+	wg.Add(1)
 	go func() {
+		defer wg.Done()
 		select {
 		case <-ctx.Done():
-		case <-stopped:
+		case <-ended:
 		}
 		c.Close()
 	}()
-	var cur *search
-	defer func() { cur.halt() }()
+	var stop *atomic.Bool // the running search's
+	defer func() {
+		if stop != nil {
+			stop.Store(true)
+		}
+		close(ended)
+		wg.Wait()
+		// Request ids are the connection's: the next one starts over.
+		m.mu.Lock()
+		clear(m.pending)
+		m.mu.Unlock()
+	}()
 	diff := pow.One
 	for {
 		ev, err := c.Next()
@@ -182,12 +221,15 @@ func (m *poolMiner) session(ctx context.Context, c *stratum.Client) error {
 			diff = ev.Difficulty
 			m.log.Info("share difficulty", "bits", diff.String())
 		case ev.Job != nil:
-			cur.halt()
+			if stop != nil {
+				stop.Store(true)
+			}
 			j := ev.Job
 			m.jobs.Add(1)
 			m.log.Info("new job", "job", j.ID, "prev", j.Prev, "height", jobHeight(j), "clean", j.Clean, "block_bits", j.Difficulty.String())
-			cur = &search{done: make(chan struct{})}
-			go m.searchJob(c, j, diff, cur)
+			stop = new(atomic.Bool)
+			wg.Add(1)
+			go func(stop *atomic.Bool) { defer wg.Done(); m.searchJob(c, j, diff, stop) }(stop)
 		case ev.Result != nil:
 			m.result(ev.Result)
 		}
@@ -225,28 +267,37 @@ func (m *poolMiner) result(r *stratum.SubmitResult) {
 }
 
 // searchJob runs the shared nonce search over the job's headers, one extra
-// nonce 2 value after another, submitting every hash that meets diff.
-func (m *poolMiner) searchJob(c *stratum.Client, j *stratum.Job, diff pow.Difficulty, s *search) {
-	defer close(s.done)
+// nonce 2 value after another, submitting every hash that meets diff, until
+// stop is set, a share cannot be sent, or the extra nonce space is done.
+func (m *poolMiner) searchJob(c *stratum.Client, j *stratum.Job, diff pow.Difficulty, stop *atomic.Bool) {
 	en1 := c.ExtraNonce1()
 	target := miner.TargetBytes(diff)
-	for en2 := uint32(0); !s.stop.Load(); en2++ {
+	for en2 := uint32(0); !stop.Load(); en2++ {
 		share := stratum.Share{Worker: m.user, JobID: j.ID, Time: j.Time}
 		binary.BigEndian.PutUint32(share.ExtraNonce2[:], en2)
 		h := j.Header(en1, share.ExtraNonce2[:], j.Time, 0)
-		miner.SearchNonces(h.Encode(), m.threads, target, &s.stop, m.counters, func(nonce uint32, hash chainhash.Hash) bool {
+		var failed atomic.Bool // found runs on every search thread
+		miner.SearchNonces(h.Encode(), m.threads, target, stop, m.counters, func(nonce uint32, hash chainhash.Hash) bool {
 			sh := share
 			sh.Nonce = nonce
-			m.mu.Lock()
-			id, err := c.Submit(&sh)
-			if err == nil && pow.HashMeets(hash, j.Difficulty) {
-				m.pending[id] = hash
+			// A block's share is filed before it is written, where its
+			// result will look; the lock is never held across the write.
+			var file func(uint64)
+			if pow.HashMeets(hash, j.Difficulty) {
+				file = func(id uint64) {
+					m.mu.Lock()
+					m.pending[id] = hash
+					m.mu.Unlock()
+				}
 			}
-			m.mu.Unlock()
-			return err == nil
+			if _, err := c.SubmitFiled(&sh, file); err != nil {
+				failed.Store(true) // the session is ending: Next fails too
+				return false
+			}
+			return true
 		})
-		if en2 == ^uint32(0) {
-			return // the whole extra nonce space: wait for the next job
+		if failed.Load() || en2 == ^uint32(0) {
+			return // no connection, or the whole extra nonce space: wait for the next job
 		}
 	}
 }

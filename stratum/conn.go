@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/time/rate"
@@ -43,13 +44,18 @@ type connJob struct {
 // conn is one miner's connection. The read loop owns the protocol state;
 // the mutex guards what the job loop also touches.
 type conn struct {
-	s    *Server
-	nc   net.Conn
-	log  *slog.Logger
-	en1  [ExtraNonce1Size]byte
-	out  chan []byte
-	done chan struct{}
-	once sync.Once
+	s  *Server
+	nc net.Conn
+	// log gains the worker on authorization; the writer reads it when it closes.
+	log atomic.Pointer[slog.Logger]
+	en1 [ExtraNonce1Size]byte
+	out chan outLine
+	// replies holds a token for every reply in out: replies may take
+	// replyRoom of its places, the rest is kept for notifications.
+	replies   chan struct{}
+	replyRoom int
+	done      chan struct{}
+	once      sync.Once
 
 	limiter      *rate.Limiter
 	strikes      int
@@ -68,13 +74,16 @@ type conn struct {
 }
 
 func newConn(s *Server, nc net.Conn, en1 uint32) *conn {
+	queue := s.cfg.Limits.SendQueue
+	room := queue - queue/2
 	c := &conn{
-		s: s, nc: nc, out: make(chan []byte, s.cfg.Limits.SendQueue), done: make(chan struct{}),
+		s: s, nc: nc, out: make(chan outLine, queue), done: make(chan struct{}),
+		replies: make(chan struct{}, room), replyRoom: room,
 		limiter: rate.NewLimiter(rate.Limit(s.cfg.Limits.ShareRate), s.cfg.Limits.ShareBurst),
 		jobs:    make(map[string]*connJob), seen: make(map[chainhash.Hash]struct{}),
 	}
 	binary.BigEndian.PutUint32(c.en1[:], en1)
-	c.log = s.cfg.Logger.With("miner", nc.RemoteAddr().String(), "extranonce1", hex.EncodeToString(c.en1[:]))
+	c.log.Store(s.cfg.Logger.With("miner", nc.RemoteAddr().String(), "extranonce1", hex.EncodeToString(c.en1[:])))
 	return c
 }
 
@@ -84,28 +93,42 @@ func (c *conn) close(reason string) {
 		close(c.done)
 		c.nc.Close()
 		c.s.remove(c)
-		c.log.Debug("stratum connection closed", "reason", reason)
+		c.log.Load().Debug("stratum connection closed", "reason", reason)
 	})
 }
 
-// send queues a line for the writer. A full queue means the miner reads too
-// slowly to keep up; it is dropped rather than let it hold the node back.
+// outLine is a line queued for the writer.
+type outLine struct {
+	b     []byte
+	reply bool // holds a token in replies
+}
+
+// send queues a notification for the writer. A full queue means the miner
+// reads too slowly to keep up; it is dropped rather than let it hold the
+// node back.
 func (c *conn) send(line []byte) {
 	select {
-	case c.out <- line:
+	case c.out <- outLine{b: line}:
 	case <-c.done:
 	default:
-		c.log.Info("dropping slow stratum reader", "queued", cap(c.out))
+		c.log.Load().Warn("dropping stratum miner: it reads too slowly, its send queue is full", "queued", len(c.out), "replies", len(c.replies))
 		c.close("send queue full")
 	}
 }
 
 // reply queues the answer to a request, waiting for room: a miner sending
 // requests faster than it reads the answers only slows its own read loop.
-// A miner that stops reading altogether fails the writer's deadline.
+// Replies take at most replyRoom places in the queue, so that such a miner
+// still has room for its jobs and is not dropped for the flood. A miner
+// that stops reading altogether fails the writer's deadline.
 func (c *conn) reply(line []byte) {
 	select {
-	case c.out <- line:
+	case c.replies <- struct{}{}:
+	case <-c.done:
+		return
+	}
+	select {
+	case c.out <- outLine{b: line, reply: true}:
 	case <-c.done:
 	}
 }
@@ -116,8 +139,11 @@ func (c *conn) writeLoop() {
 		case <-c.done:
 			return
 		case line := <-c.out:
+			if line.reply {
+				<-c.replies
+			}
 			c.nc.SetWriteDeadline(time.Now().Add(c.s.cfg.Limits.WriteTimeout))
-			if _, err := c.nc.Write(line); err != nil {
+			if _, err := c.nc.Write(line.b); err != nil {
 				c.close("write: " + err.Error())
 				return
 			}
@@ -242,8 +268,8 @@ func (c *conn) authorize(raw json.RawMessage) *Error {
 	if c.vd == nil {
 		c.vd = newVardiff(c.s.cfg.Vardiff, c.s.cfg.Now())
 	}
-	c.log = c.log.With("worker", addr)
-	c.log.Info("stratum worker authorized")
+	c.log.Store(c.log.Load().With("worker", addr))
+	c.log.Load().Info("stratum worker authorized")
 	return nil
 }
 
@@ -335,10 +361,10 @@ func (c *conn) submit(raw json.RawMessage) (bool, *Error) {
 		height := cj.work.height
 		if err := c.s.cfg.SubmitBlock(res.block); err != nil {
 			// The work was done as asked; the chain moving on is not the miner's fault.
-			c.log.Warn("block from stratum worker not accepted", "height", height, "hash", res.hash, "err", err)
+			c.log.Load().Warn("block from stratum worker not accepted", "height", height, "hash", res.hash, "err", err)
 		} else {
 			c.s.blocks.Add(1)
-			c.log.Info("block found by stratum worker", "height", height, "hash", res.hash)
+			c.log.Load().Info("block found by stratum worker", "height", height, "hash", res.hash)
 		}
 	}
 	return true, nil

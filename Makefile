@@ -59,6 +59,7 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchtime 2000x -count 1 ./mempool/
 	$(GO) test -run '^$$' -bench . -benchtime 1x -count 1 ./spv/ ./e2e/
 	$(GO) test -run '^$$' -bench ConnectAtHeight -benchtime 1x -count 1 ./chain/
+	$(GO) test -run '^$$' -bench CacheApply -count 1 ./chain/
 	$(GO) test -run '^$$' -bench Pages -benchtime 50x -count 1 ./explorer/
 	$(GO) run ./cmd/bench
 

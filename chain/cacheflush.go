@@ -3,6 +3,7 @@ package chain
 import (
 	"slices"
 	"strings"
+	"time"
 	"unsafe"
 
 	"github.com/syndtr/goleveldb/leveldb"
@@ -100,6 +101,8 @@ func keyBytes(k string) []byte { return unsafe.Slice(unsafe.StringData(k), len(k
 // on up to workers goroutines; leveldb takes one writer.
 func (w *writeCache) store(l *cacheLayer, workers int) error {
 	runs, size := l.sortedRuns(workers)
+	start := time.Now()
+	defer func() { flushWriteNanos.Add(int64(time.Since(start))) }()
 	if size <= largeFlush {
 		// Sized up front: leveldb grows a large batch by ever smaller steps.
 		b := leveldb.MakeBatch(size)

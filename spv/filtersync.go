@@ -13,6 +13,7 @@ import (
 	"github.com/ledgerd/ledger/chainhash"
 	"github.com/ledgerd/ledger/headerchain"
 	"github.com/ledgerd/ledger/netproto"
+	"github.com/ledgerd/ledger/p2p"
 )
 
 // How the light wallet trusts filters. Every peer is asked for the filter
@@ -188,11 +189,17 @@ func (s *session) fetchBlock(ctx context.Context, node *headerchain.Node, avoid 
 }
 
 func (s *session) blockFrom(ctx context.Context, id peer.ID, node *headerchain.Node) (*block.Block, error) {
-	raw, err := s.request(ctx, id, netproto.ProtoBlocks, netproto.EncodeHashes([]chainhash.Hash{node.Hash}), netproto.MaxBlocksRespSize)
+	// The answer may take what one block of this network can, no more: a
+	// longer one is refused from its length prefix, unread.
+	maxBlock := min(s.c.params.MaxBlockSize, netproto.MaxBlockSize)
+	raw, err := s.request(ctx, id, netproto.ProtoBlocks, netproto.EncodeHashes([]chainhash.Hash{node.Hash}), netproto.BlobsSize(1, maxBlock))
+	if errors.Is(err, p2p.ErrTooLarge) {
+		return nil, lied("blocks answer for one block longer than a block can be (%d bytes)", maxBlock)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("withheld block %s at height %d: %w", node.Hash, node.Height, err)
 	}
-	blobs, err := netproto.DecodeBlobs(raw, 1, netproto.MaxBlockSize)
+	blobs, err := netproto.DecodeBlobs(raw, 1, maxBlock)
 	if err != nil {
 		return nil, lied("malformed blocks answer: %v", err)
 	}

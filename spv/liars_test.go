@@ -113,6 +113,10 @@ func TestLyingPeersAreDroppedAndTheHonestOneWins(t *testing.T) {
 	withhold := func(ctx context.Context, from peer.ID, req []byte) ([]byte, error) {
 		return netproto.EncodeBlobs([][]byte{nil}), nil
 	}
+	// More than a block of this network can take (regtest: 1 MB).
+	oversize := func(ctx context.Context, from peer.ID, req []byte) ([]byte, error) {
+		return netproto.EncodeBlobs([][]byte{make([]byte, params.MaxBlockSize+1)}), nil
+	}
 	for _, tc := range []struct {
 		name        string
 		handlers    map[string]p2p.Handler
@@ -125,6 +129,7 @@ func TestLyingPeersAreDroppedAndTheHonestOneWins(t *testing.T) {
 			netproto.ProtoFilters:       serveFilters(n, filters),
 			netproto.ProtoFilterHeaders: serveFilterHeaders(n, headers)}, true, true, "wrong filter header"},
 		{"withheld matching block", map[string]p2p.Handler{netproto.ProtoBlocks: withhold}, false, false, "withheld block"},
+		{"oversize block answer", map[string]p2p.Handler{netproto.ProtoBlocks: oversize}, false, true, "longer than a block can be"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			l := liar(t, n, tc.handlers)

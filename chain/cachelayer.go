@@ -22,13 +22,13 @@ const cacheEntryOverhead = 64
 // a key is in the same shard of the active and the flushing layer.
 var shardSeed = maphash.MakeSeed()
 
-// shardOf returns the shard of key k, by a hash of the whole key. An
-// address's index keys are spread over every shard like other keys, so that
-// an address paid in most of a block's outputs does not leave one worker
-// with most of a step's writes; each shard keeps its share of them by
-// address (byAddress), and reading one address's pending entries looks in
-// every shard.
+// shardOf returns the shard of key k: by a hash of the whole key, or of its
+// address (addressOf) for an address index key, so that one address's
+// pending entries are all in one shard.
 func shardOf(k []byte) int {
+	if isAddressKey(k) {
+		k = k[:addressKeyLen]
+	}
 	return int(maphash.Bytes(shardSeed, k) & (cacheShards - 1))
 }
 
@@ -193,15 +193,12 @@ func (s *cacheShard) each(fn func(k string, e cacheEntry)) {
 }
 
 // eachWithPrefix calls fn for the layer's entries whose key starts with
-// prefix: through each shard's byAddress when prefix is one address's, by a
-// scan otherwise.
+// prefix: through byAddress when prefix is one address's, by a scan otherwise.
 func (l *cacheLayer) eachWithPrefix(prefix string, fn func(k string, e cacheEntry)) {
 	if addr, ok := addressOf(prefix); ok {
-		for i := range l.shards {
-			for k, e := range l.shards[i].byAddress[addr] {
-				if strings.HasPrefix(k, prefix) {
-					fn(k, e)
-				}
+		for k, e := range l.shards[shardOf(keyBytes(addr))].byAddress[addr] {
+			if strings.HasPrefix(k, prefix) {
+				fn(k, e)
 			}
 		}
 		return
@@ -217,11 +214,7 @@ func (l *cacheLayer) eachWithPrefix(prefix string, fn func(k string, e cacheEntr
 
 // addressLen returns how many pending entries the layer has for the address prefix addr.
 func (l *cacheLayer) addressLen(addr string) int {
-	n := 0
-	for i := range l.shards {
-		n += len(l.shards[i].byAddress[addr])
-	}
-	return n
+	return len(l.shards[shardOf(keyBytes(addr))].byAddress[addr])
 }
 
 // freshPrefix reports whether a key of this kind is only ever written when

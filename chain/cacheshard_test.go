@@ -10,8 +10,6 @@ import (
 
 	"github.com/syndtr/goleveldb/leveldb"
 	"github.com/syndtr/goleveldb/leveldb/opt"
-
-	"github.com/ledgerd/ledger/tx"
 )
 
 // modelCache is the write-back cache's semantics replayed one record at a
@@ -130,16 +128,16 @@ func samePending(l *cacheLayer, want map[string]cacheEntry) error {
 		return fmt.Errorf("cache holds %d keys, want %d", l.len(), len(want))
 	}
 	size := 0
-	addrs := map[string]bool{} // address and shard
+	addrs := map[string]bool{}
 	for k, e := range want {
 		got, ok := l.entry([]byte(k))
 		if !ok || got.deleted != e.deleted || got.fresh != e.fresh || !bytes.Equal(got.value, e.value) {
 			return fmt.Errorf("key %q is %+v (held %v), want %+v", k, got, ok, e)
 		}
 		size += len(k) + cacheEntryOverhead + len(e.value)
-		if addr, ok := addressOf(k); ok && !addrs[fmt.Sprint(addr, shardOf([]byte(k)))] {
-			addrs[fmt.Sprint(addr, shardOf([]byte(k)))] = true
-			size += len(addr) + cacheEntryOverhead // the address's map in the key's shard
+		if addr, ok := addressOf(k); ok && !addrs[addr] {
+			addrs[addr] = true
+			size += len(addr) + cacheEntryOverhead // the address's map
 		}
 	}
 	if l.size() != size {
@@ -187,49 +185,5 @@ func TestMergeRunsGivesKeyOrder(t *testing.T) {
 		if !slices.Equal(got, want) {
 			t.Fatalf("%d runs: merged %d keys out of order or lost (want %d)", nRuns, len(got), len(want))
 		}
-	}
-}
-
-// A block whose every output pays one address spreads that address's index
-// keys over the shards like its other keys: no shard, and so no worker
-// applying or flushing a step, is left with most of the block's writes.
-func TestOneAddressKeysSpreadOverShards(t *testing.T) {
-	var pub [32]byte
-	pub[0] = 7
-	batch := new(leveldb.Batch)
-	const outputs = 2000
-	for i := range outputs {
-		op := tx.OutPoint{Index: uint32(i)}
-		op.TxID[0], op.TxID[1] = byte(i), byte(i>>8)
-		batch.Put(outpointKey(prefixUTXO, op), []byte{1})
-		batch.Put(appendAddrUTXOKey(nil, pub, op), nil)
-		batch.Put(appendAddrHistoryKey(nil, pub, 5, op.TxID), nil)
-	}
-	var g shardedRecords
-	if err := g.group([]*leveldb.Batch{batch}); err != nil {
-		t.Fatal(err)
-	}
-	if g.count() != 3*outputs {
-		t.Fatalf("grouped %d records, want %d", g.count(), 3*outputs)
-	}
-	mean := 3 * outputs / cacheShards
-	for s := range g {
-		if len(g[s]) > 2*mean {
-			t.Errorf("shard %d holds %d of %d records (mean %d)", s, len(g[s]), 3*outputs, mean)
-		}
-	}
-	// The address's pending entries are all found, from every shard.
-	l := newCacheLayer()
-	for s := range g {
-		applyShard(l, nil, s, g[s])
-	}
-	addr := string(appendAddrUTXOKey(nil, pub, tx.OutPoint{})[:addressKeyLen])
-	if n := l.addressLen(addr); n != outputs {
-		t.Errorf("address has %d pending unspent entries, want %d", n, outputs)
-	}
-	seen := 0
-	l.eachWithPrefix(addr, func(string, cacheEntry) { seen++ })
-	if seen != outputs {
-		t.Errorf("eachWithPrefix visited %d entries, want %d", seen, outputs)
 	}
 }

@@ -398,16 +398,52 @@ func (s *store) useCache(limit, workers int, wo *opt.WriteOptions) {
 }
 
 // write stores batch in leveldb now (see writeCache.writeThrough).
-func (s *store) write(batch *leveldb.Batch) error { return s.classify(s.cache.writeThrough(batch)) }
+func (s *store) write(batch *leveldb.Batch) error {
+	if err := s.settle(); err != nil {
+		return err
+	}
+	return s.classify(s.cache.writeThrough(batch))
+}
+
+// writeBeside starts write(batch) on a goroutine of its own and returns,
+// so that storing a block's body overlaps with checking the block. Every
+// later write, and settle, waits for it first: the store still takes the
+// writes in the order they were made, and nothing that refers to the block
+// reaches the store before its body.
+func (s *store) writeBeside(batch *leveldb.Batch) error {
+	if err := s.settle(); err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- s.cache.writeThrough(batch) }()
+	s.pending = done
+	return nil
+}
+
+// settle waits for the write writeBeside started, if any, and returns its error.
+func (s *store) settle() error {
+	if s.pending == nil {
+		return nil
+	}
+	err := <-s.pending
+	s.pending = nil
+	return s.classify(err)
+}
 
 // writeCached adds the batches of a connect or disconnect, which moves the
 // tip to tip, to the write-back cache.
 func (s *store) writeCached(tip *headerchain.Node, disconnect bool, batches ...*leveldb.Batch) error {
+	if err := s.settle(); err != nil {
+		return err
+	}
 	return s.classify(s.cache.apply(tip, disconnect, batches...))
 }
 
 // writeGrouped is writeCached for a connect whose records the caller has
 // grouped by shard already (shardedRecords.add).
 func (s *store) writeGrouped(tip *headerchain.Node, g *shardedRecords) error {
+	if err := s.settle(); err != nil {
+		return err
+	}
 	return s.classify(s.cache.applyGrouped(tip, false, g))
 }

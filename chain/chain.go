@@ -231,6 +231,9 @@ func (c *Chain) ProcessBlockWith(b *block.Block, now int64, opts ProcessOptions)
 		return res, err
 	}
 	changes, err := c.activateBestChain()
+	if serr := c.store.settle(); serr != nil && err == nil {
+		err = fmt.Errorf("store block %s: %w", hash, serr)
+	}
 	res.Changes = changes
 	n := c.index.Lookup(hash)
 	if n != nil {
@@ -286,7 +289,8 @@ func (c *Chain) acceptBlock(b *block.Block, hash chainhash.Hash, now int64, opts
 	batch := new(leveldb.Batch)
 	batch.Put(key(prefixBlock, hash[:]), b.Encode())
 	c.putIndex(batch, node, node.Flags)
-	if err := c.store.write(batch); err != nil {
+	// The body is stored while the block is checked; the connect waits for it.
+	if err := c.store.writeBeside(batch); err != nil {
 		return fmt.Errorf("store block %s: %w", hash, err)
 	}
 	c.accepted = acceptedBlock{hash: hash, b: b, ids: ids, positions: positions}

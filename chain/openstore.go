@@ -23,6 +23,8 @@ type store struct {
 	db    *leveldb.DB
 	cache *writeCache
 	mark  *tipMark
+	// pending is the outcome of a write started by writeBeside, until settle takes it.
+	pending chan error
 }
 
 // strictOptions make leveldb refuse a damaged MANIFEST instead of
@@ -185,7 +187,10 @@ func (s *store) classify(err error) error {
 
 // close stores the cached writes and closes the database and the marker.
 func (s *store) close() error {
-	err := s.classify(s.cache.flush())
+	err := s.settle()
+	if ferr := s.classify(s.cache.flush()); err == nil {
+		err = ferr
+	}
 	if cerr := s.db.Close(); err == nil {
 		err = cerr
 	}

@@ -51,6 +51,10 @@ func CheckBlockSanity(p *chaincfg.Params, b *block.Block) error {
 	return err
 }
 
+// merklePiece is how many transactions a worker hashes at a time, with
+// their Merkle subtree: a power of two (see merkle.RootOfPieces).
+const merklePiece = 32
+
 // checkBlockSanity is CheckBlockSanity, returning the transaction ids of a
 // sane block and each id's position in it.
 func checkBlockSanity(p *chaincfg.Params, b *block.Block) ([]chainhash.Hash, map[chainhash.Hash]int, error) {
@@ -75,15 +79,22 @@ func checkBlockSanity(p *chaincfg.Params, b *block.Block) ([]chainhash.Hash, map
 			return nil, nil, rule.Errorf(rule.ErrMultipleCoinbases, "transaction %d is a second coinbase", i+1)
 		}
 	}
-	// Hash and check the transactions on every core; report the first failure in block order.
+	// Hash and check the transactions on every core, a piece of merklePiece
+	// at a time with the piece's Merkle subtree; report the first failure
+	// in block order.
 	ids := make([]chainhash.Hash, len(b.Txs))
 	leaves := make([]chainhash.Hash, len(b.Txs))
 	errs := make([]error, len(b.Txs))
+	pieceRoots := make([]chainhash.Hash, (len(b.Txs)+merklePiece-1)/merklePiece)
 	timeParallel(func() {
-		forEach(len(b.Txs), runtime.GOMAXPROCS(0), func(i int) {
-			t := b.Txs[i]
-			errs[i] = tx.CheckSanity(t)
-			ids[i], leaves[i] = t.ID(), t.FullHash()
+		forEach(len(pieceRoots), runtime.GOMAXPROCS(0), func(k int) {
+			lo, hi := k*merklePiece, min(len(b.Txs), (k+1)*merklePiece)
+			for i := lo; i < hi; i++ {
+				t := b.Txs[i]
+				errs[i] = tx.CheckSanity(t)
+				ids[i], leaves[i] = t.ID(), t.FullHash()
+			}
+			pieceRoots[k] = merkle.Root(leaves[lo:hi])
 		})
 	})
 	positions := make(map[chainhash.Hash]int, len(b.Txs))
@@ -96,7 +107,7 @@ func checkBlockSanity(p *chaincfg.Params, b *block.Block) ([]chainhash.Hash, map
 		}
 		positions[id] = i
 	}
-	if root := merkle.Root(leaves); root != b.Header.MerkleRoot {
+	if root := merkle.RootOfPieces(pieceRoots); root != b.Header.MerkleRoot {
 		return nil, nil, rule.Errorf(rule.ErrBadMerkleRoot, "merkle root %s, header says %s", root, b.Header.MerkleRoot)
 	}
 	return ids, positions, nil

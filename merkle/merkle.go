@@ -61,14 +61,32 @@ func Root(leaves []chainhash.Hash) chainhash.Hash {
 	if len(leaves) == 0 {
 		return chainhash.Zero
 	}
-	// Bottom-up over the same tree shape: combine pairs level by level,
-	// carrying an unpaired last node up unchanged. For RFC 6962's split this
-	// yields the identical tree, because a right-most subtree that is not a
-	// power of two is exactly the carried remainder.
 	level := make([]chainhash.Hash, len(leaves))
 	for i, l := range leaves {
 		level[i] = LeafHash(l)
 	}
+	return combine(level)
+}
+
+// RootOfPieces returns Root of a list of leaves cut into consecutive pieces
+// of the same power-of-two size (the last piece may be shorter), from the
+// Root of each piece, in order. Each piece is a subtree of the whole tree,
+// so the pieces can be hashed on several cores and joined here.
+func RootOfPieces(pieceRoots []chainhash.Hash) chainhash.Hash {
+	if len(pieceRoots) == 0 {
+		return chainhash.Zero
+	}
+	return combine(append([]chainhash.Hash(nil), pieceRoots...))
+}
+
+// combine hashes a level of nodes up to its root, overwriting level.
+func combine(level []chainhash.Hash) chainhash.Hash {
+	// Bottom-up over the same tree shape: combine pairs level by level,
+	// carrying an unpaired last node up unchanged. For RFC 6962's split this
+	// yields the identical tree, because a right-most subtree that is not a
+	// power of two is exactly the carried remainder. For the same reason a
+	// run of whole pieces of 2^k leaves has an even count on every level
+	// below k, so nothing is carried across a piece's edge (RootOfPieces).
 	for len(level) > 1 {
 		next := level[:0]
 		for i := 0; i+1 < len(level); i += 2 {

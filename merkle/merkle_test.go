@@ -246,3 +246,28 @@ func BenchmarkBuildProof1k(b *testing.B)  { benchProof(b, 1000) }
 func BenchmarkBuildProof10k(b *testing.B) { benchProof(b, 10000) }
 func BenchmarkVerify1k(b *testing.B)      { benchVerify(b, 1000) }
 func BenchmarkVerify10k(b *testing.B)     { benchVerify(b, 10000) }
+
+// The root of a tree cut into pieces of 2^k leaves, each hashed apart, is
+// the root of the whole tree, for every size and cut.
+func TestRootOfPiecesIsTheRoot(t *testing.T) {
+	leaves := make([]chainhash.Hash, 300)
+	for i := range leaves {
+		leaves[i][0], leaves[i][1] = byte(i), byte(i>>8)
+	}
+	for n := 1; n <= len(leaves); n++ {
+		want := Root(leaves[:n])
+		for k := 0; k <= 9; k++ {
+			piece := 1 << k
+			var roots []chainhash.Hash
+			for lo := 0; lo < n; lo += piece {
+				roots = append(roots, Root(leaves[lo:min(n, lo+piece)]))
+			}
+			if got := RootOfPieces(roots); got != want {
+				t.Fatalf("%d leaves in pieces of %d: root %s, want %s", n, piece, got, want)
+			}
+		}
+	}
+	if RootOfPieces(nil) != chainhash.Zero {
+		t.Fatal("no pieces: want the zero hash")
+	}
+}

@@ -25,12 +25,16 @@ import (
 func main() {
 	blocks := flag.Int("blocks", 40, "blocks of transactions to connect")
 	perBlock := flag.Int("txs", 500, "transactions per block")
-	rounds := flag.Int("rounds", 3, "connect measurements of each kind (the fastest counts)")
+	rounds := flag.Int("rounds", 3, "connect measurements of each kind (their medians are reported)")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the first one-core connect run to this file")
 	connectOnly := flag.Bool("connect-only", false, "measure block connection only")
 	scaleCache := flag.Int("scale-cache", 2<<20, "chain cache bytes of the steady-state speed-up runs (small enough for the blocks to fill it several times)")
 	hashTime := flag.Duration("hash-time", 2*time.Second, "how long each hash-rate measurement runs")
 	flag.Parse()
+	if err := checkFlags(*blocks, *perBlock, *rounds, *scaleCache, *hashTime); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(2)
+	}
 	fmt.Printf("machine: %s/%s, %d CPUs, %s\n\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
 	if err := connectThroughput(*blocks, *perBlock, *rounds, *scaleCache, *profile); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
@@ -41,6 +45,22 @@ func main() {
 	}
 	hashRates(*hashTime)
 	merkleProofs()
+}
+
+// checkFlags refuses sizes the measurements cannot be taken with.
+func checkFlags(blocks, perBlock, rounds, scaleCache int, hashTime time.Duration) error {
+	for _, f := range []struct {
+		name  string
+		value int
+	}{{"-blocks", blocks}, {"-txs", perBlock}, {"-rounds", rounds}, {"-scale-cache", scaleCache}} {
+		if f.value < 1 {
+			return fmt.Errorf("%s must be at least 1, got %d", f.name, f.value)
+		}
+	}
+	if hashTime <= 0 {
+		return fmt.Errorf("-hash-time must be positive, got %s", hashTime)
+	}
+	return nil
 }
 
 var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -5,8 +5,10 @@
 // disconnecting blocks with their undo data and connecting the new ones.
 //
 // State lives in a goleveldb store in which every connect and disconnect is
-// one atomic batch. The chain runs no goroutines of its own and reads no
-// clock: callers pass the current time to ProcessBlock.
+// one atomic batch. The chain reads no clock: callers pass the current time
+// to ProcessBlock. Its goroutines spread a block's checks over the cores,
+// flush its write-back cache in the background, and prepare blocks ahead
+// (Prepare); each is waited for by the step that started it, or by Close.
 package chain
 
 import (
@@ -74,6 +76,7 @@ type Chain struct {
 	reasons    map[chainhash.Hash]error
 	accepted   acceptedBlock  // the block ProcessBlock is processing, once stored
 	records    shardedRecords // the connect batch's records by cache shard (checkConnect)
+	prep       preparations   // blocks prepared ahead of ProcessBlock (see Prepare)
 }
 
 // acceptedBlock is a block just stored by acceptBlock, kept decoded with its
@@ -84,6 +87,7 @@ type acceptedBlock struct {
 	b         *block.Block
 	ids       []chainhash.Hash
 	positions map[chainhash.Hash]int
+	prep      *preparedBlock // its preparation, or nil
 }
 
 // Open opens (creating if needed) the chain store at path for the network params.
@@ -124,6 +128,7 @@ func Open(path string, params *chaincfg.Params, opts Options) (*Chain, error) {
 
 // Close flushes and closes the store.
 func (c *Chain) Close() error {
+	c.stopPreparing()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.store.close()
@@ -227,7 +232,12 @@ func (c *Chain) ProcessBlockWith(b *block.Block, now int64, opts ProcessOptions)
 	defer func() { c.accepted = acceptedBlock{} }()
 	hash := b.Hash()
 	res := &Result{Hash: hash}
-	if err := c.acceptBlock(b, hash, now, opts); err != nil {
+	prep := c.takePrepared(hash)
+	if prep != nil {
+		// Whatever happens to the block, the rest of its preparation is not needed.
+		defer prep.stop.Store(true)
+	}
+	if err := c.acceptBlock(b, hash, now, opts, prep); err != nil {
 		return res, err
 	}
 	changes, err := c.activateBestChain()
@@ -250,14 +260,20 @@ func (c *Chain) ProcessBlockWith(b *block.Block, now int64, opts ProcessOptions)
 
 // acceptBlock runs the checks that do not need the UTXO set and stores the
 // block in the index. It does not move the tip.
-func (c *Chain) acceptBlock(b *block.Block, hash chainhash.Hash, now int64, opts ProcessOptions) error {
+//
+// prep is the block's preparation (see Prepare), or nil: its context-free
+// checks are not run again when they passed.
+func (c *Chain) acceptBlock(b *block.Block, hash chainhash.Hash, now int64, opts ProcessOptions, prep *preparedBlock) error {
 	if n := c.index.Lookup(hash); n != nil {
 		if n.Flags&(flagInvalid|flagInvalidAncestor) != 0 {
 			return rule.Errorf(rule.ErrInvalidAncestor, "block %s is known to be invalid", hash)
 		}
 		return fmt.Errorf("block %s: %w", hash, ErrDuplicateBlock)
 	}
-	ids, positions, err := checkBlockSanity(c.params, b)
+	ids, positions, err := prep.sanity()
+	if prep == nil || err != nil {
+		ids, positions, err = checkBlockSanity(c.params, b)
+	}
 	if err != nil {
 		return fmt.Errorf("block %s: %w", hash, err)
 	}
@@ -293,7 +309,7 @@ func (c *Chain) acceptBlock(b *block.Block, hash chainhash.Hash, now int64, opts
 	if err := c.store.writeBeside(batch); err != nil {
 		return fmt.Errorf("store block %s: %w", hash, err)
 	}
-	c.accepted = acceptedBlock{hash: hash, b: b, ids: ids, positions: positions}
+	c.accepted = acceptedBlock{hash: hash, b: b, ids: ids, positions: positions, prep: prep}
 	return nil
 }
 
@@ -341,13 +357,13 @@ func (c *Chain) activateBestChain() ([]Change, error) {
 }
 
 func (c *Chain) connectTip(n *headerchain.Node) (Change, error) {
-	b, ids, positions := c.accepted.b, c.accepted.ids, c.accepted.positions
+	b, ids, positions, prep := c.accepted.b, c.accepted.ids, c.accepted.positions, c.accepted.prep
 	if b == nil || c.accepted.hash != n.Hash {
 		var err error
 		if b, err = c.store.block(n.Hash); err != nil {
 			return Change{}, err
 		}
-		ids, positions = nil, nil
+		ids, positions, prep = nil, nil, nil
 	}
 	// The block's filter needs only the block: build it beside the checks.
 	filter, filterDone := new(leveldb.Batch), make(chan error, 1)
@@ -357,7 +373,7 @@ func (c *Chain) connectTip(n *headerchain.Node) (Change, error) {
 	} else {
 		timeParallel(buildFilter)
 	}
-	err := c.checkConnect(b, n, ids, positions)
+	err := c.checkConnect(b, n, ids, positions, prep)
 	filterErr := <-filterDone
 	if err != nil {
 		return Change{}, fmt.Errorf("connect block %s at height %d: %w", n.Hash, n.Height, err)

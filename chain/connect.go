@@ -47,7 +47,10 @@ func (c *Chain) explainMissing(op tx.OutPoint) error {
 // serial check (serialSpends, which decides whenever the parallel check
 // does not settle a block): input rules in block order first, then the
 // coinbase value, then the lowest-numbered failing signature.
-func (c *Chain) checkConnect(b *block.Block, node *headerchain.Node, ids []chainhash.Hash, positions map[chainhash.Hash]int) error {
+//
+// prep is b's preparation (see Prepare), or nil: the signatures it found
+// valid for the outputs the connect finds spent are not checked again.
+func (c *Chain) checkConnect(b *block.Block, node *headerchain.Node, ids []chainhash.Hash, positions map[chainhash.Hash]int, prep *preparedBlock) error {
 	if cb := b.Txs[0].Coinbase; cb.Height != node.Height {
 		return rule.Errorf(rule.ErrBadCoinbaseHeight, "coinbase height %d in block at height %d", cb.Height, node.Height)
 	}
@@ -99,10 +102,11 @@ func (c *Chain) checkConnect(b *block.Block, node *headerchain.Node, ids []chain
 		c.records.reset()
 		groupErr = c.records.add(c.connectBatch(b, node, ids, spends))
 	}
+	jobs := prep.unchecked(b, spends.jobs)
 	var err error
 	timeParallel(func() {
-		if workers <= 1 {
-			if err = verifySignatures(c.params.Name, spends.jobs, 1); err == nil {
+		if workers <= 1 || len(jobs) == 0 {
+			if err = verifySignatures(c.params.Name, jobs, 1); err == nil {
 				build()
 			}
 			return
@@ -113,7 +117,7 @@ func (c *Chain) checkConnect(b *block.Block, node *headerchain.Node, ids []chain
 			defer wg.Done()
 			build()
 		}()
-		err = verifySignatures(c.params.Name, spends.jobs, workers)
+		err = verifySignatures(c.params.Name, jobs, workers)
 		wg.Wait()
 	})
 	if err != nil {

@@ -45,7 +45,7 @@ func TestCrashAfterStoringBlockBeforeConnecting(t *testing.T) {
 	}
 	// Crash: the third block's data and index entry are written, its connect batch is not.
 	c.mu.Lock()
-	if err := c.acceptBlock(blocks[2], blocks[2].Hash(), p.GenesisTime+1000, ProcessOptions{}); err != nil {
+	if err := c.acceptBlock(blocks[2], blocks[2].Hash(), p.GenesisTime+1000, ProcessOptions{}, nil); err != nil {
 		t.Fatal(err)
 	}
 	c.mu.Unlock()
@@ -73,7 +73,7 @@ func TestCrashInTheMiddleOfAReorg(t *testing.T) {
 	// Crash: the heavier branch is stored, and the old tip half disconnected, nothing connected yet.
 	c.mu.Lock()
 	for _, b := range alt {
-		if err := c.acceptBlock(b, b.Hash(), now, ProcessOptions{}); err != nil {
+		if err := c.acceptBlock(b, b.Hash(), now, ProcessOptions{}, nil); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -70,18 +70,16 @@ func TestVerdictDoesNotDependOnWorkers(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var first string
-			for _, parallel := range []bool{false, true} {
-				for _, workers := range []int{1, 2, 3, 16} {
-					parallelInputs = parallel
-					_, err := connectAfter(t, p, workers, prefix, tc.b)
-					if code, _ := rule.CodeOf(err); code != tc.code || !strings.Contains(err.Error(), tc.in) {
-						t.Fatalf("parallel inputs %v, %d workers: %v, want %v naming %q", parallel, workers, err, tc.code, tc.in)
-					}
-					if first == "" {
-						first = err.Error()
-					} else if err.Error() != first {
-						t.Fatalf("parallel inputs %v, %d workers: %q, serially on 1 worker: %q", parallel, workers, err, first)
-					}
+			for _, run := range connectRuns() {
+				parallelInputs = run.parallel
+				_, err := connectAfter(t, p, run.workers, run.prepare, prefix, tc.b)
+				if code, _ := rule.CodeOf(err); code != tc.code || !strings.Contains(err.Error(), tc.in) {
+					t.Fatalf("%s: %v, want %v naming %q", run, err, tc.code, tc.in)
+				}
+				if first == "" {
+					first = err.Error()
+				} else if err.Error() != first {
+					t.Fatalf("%s: %q, serially on 1 worker: %q", run, err, first)
 				}
 			}
 		})
@@ -103,19 +101,55 @@ func fannedPrefix(p *chaincfg.Params, miner chaintest.Key, outputs int) (chainte
 	return bl, append(prefix, bl.Next(prefix[100].Header, 102, 50*tx.UnitsPerCoin-fanOut, fan)), fan
 }
 
+// connectRun is one way of connecting a block: with the inputs checked in
+// parallel or serially alone, on some workers, prepared ahead or not.
+type connectRun struct {
+	parallel, prepare bool
+	workers           int
+}
+
+func (r connectRun) String() string {
+	return fmt.Sprintf("parallel inputs %v, %d workers, prepared %v", r.parallel, r.workers, r.prepare)
+}
+
+// connectRuns lists every way of connecting a block the verdict must not
+// depend on, the serial check on one worker first.
+func connectRuns() []connectRun {
+	var runs []connectRun
+	for _, prepare := range []bool{false, true} {
+		for _, parallel := range []bool{false, true} {
+			for _, workers := range []int{1, 2, 3, 16} {
+				runs = append(runs, connectRun{parallel: parallel, prepare: prepare, workers: workers})
+			}
+		}
+	}
+	return runs
+}
+
 // connectAfter connects prefix, then b, on a new chain with the given
-// workers, and returns what the store holds afterwards and b's error.
-func connectAfter(t *testing.T, p *chaincfg.Params, workers int, prefix []*block.Block, b *block.Block) (map[string][]byte, error) {
+// workers, and returns what the store holds afterwards and b's error. With
+// prepare, the last block of prefix and b are prepared (see Prepare) before
+// either is processed, as the sync prepares the next block: b's spent
+// outputs are then found in its parent's preparation, not in the store.
+func connectAfter(t *testing.T, p *chaincfg.Params, workers int, prepare bool, prefix []*block.Block, b *block.Block) (map[string][]byte, error) {
 	t.Helper()
 	c, err := Open(t.TempDir(), p, Options{NoSync: true, SigWorkers: workers, Logger: quietLog})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer c.Close()
-	for _, b := range prefix {
+	last := len(prefix) - 1
+	for _, b := range prefix[:last] {
 		if _, err := c.ProcessBlock(b, p.GenesisTime+10_000); err != nil {
 			t.Fatal(err)
 		}
+	}
+	if prepare {
+		c.Prepare(prefix[last])
+		c.Prepare(b)
+	}
+	if _, err := c.ProcessBlock(prefix[last], p.GenesisTime+10_000); err != nil {
+		t.Fatal(err)
 	}
 	_, err = c.ProcessBlock(b, p.GenesisTime+10_000)
 	return storeContents(t, c), err
@@ -172,23 +206,20 @@ func TestParallelInputCheckMatchesSerial(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			var first string
 			var firstStore map[string][]byte
-			for _, parallel := range []bool{false, true} {
-				for _, workers := range []int{1, 2, 3, 16} {
-					parallelInputs = parallel
-					run := fmt.Sprintf("parallel %v, %d workers", parallel, workers)
-					store, err := connectAfter(t, p, workers, prefix, tc.b)
-					if code, _ := rule.CodeOf(err); code != tc.code || (tc.code == 0) != (err == nil) {
-						t.Fatalf("%s: %v, want %v", run, err, tc.code)
-					}
-					if first == "" && firstStore == nil {
-						first, firstStore = fmt.Sprint(err), store
-						continue
-					}
-					if fmt.Sprint(err) != first {
-						t.Fatalf("%s: %v, serially on 1 worker: %s", run, err, first)
-					}
-					sameContents(t, run, store, firstStore)
+			for _, run := range connectRuns() {
+				parallelInputs = run.parallel
+				store, err := connectAfter(t, p, run.workers, run.prepare, prefix, tc.b)
+				if code, _ := rule.CodeOf(err); code != tc.code || (tc.code == 0) != (err == nil) {
+					t.Fatalf("%s: %v, want %v", run, err, tc.code)
 				}
+				if first == "" && firstStore == nil {
+					first, firstStore = fmt.Sprint(err), store
+					continue
+				}
+				if fmt.Sprint(err) != first {
+					t.Fatalf("%s: %v, serially on 1 worker: %s", run, err, first)
+				}
+				sameContents(t, run.String(), store, firstStore)
 			}
 		})
 	}

@@ -37,7 +37,12 @@ func BenchmarkSyncFullBlocks(b *testing.B) {
 	}
 	now := regtest.GenesisTime + int64(tip) + 1_000_000
 	start := time.Now()
-	for _, blk := range blocks {
+	// Each block's successor is prepared while it is connected, as the node's sync does.
+	c.Prepare(blocks[0])
+	for i, blk := range blocks {
+		if i+1 < len(blocks) {
+			c.Prepare(blocks[i+1])
+		}
 		if _, err := c.ProcessBlock(blk, now); err != nil {
 			b.Fatal(err)
 		}

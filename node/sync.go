@@ -258,6 +258,12 @@ func (s *syncer) applyLoop(ctx context.Context) {
 		if !ok {
 			return
 		}
+		// The next block's checks that need only itself (its signatures
+		// above all) fill the cores while this one is connected.
+		s.n.chain.Prepare(a.Block)
+		if next, ok := s.apply.peek(); ok {
+			s.n.chain.Prepare(next.Block)
+		}
 		_, err := s.n.processBlock(a.Block, chain.ProcessOptions{})
 		if err != nil && !errors.Is(err, chain.ErrDuplicateBlock) {
 			s.n.log.Warn("downloaded block rejected", "peer", a.Peer, "hash", a.Block.Hash(), "err", err)
@@ -330,6 +336,16 @@ func (q *applyQueue) push(a blocksync.Action) {
 	case q.wake <- struct{}{}:
 	default:
 	}
+}
+
+// peek returns the action pop would return next, if one is queued.
+func (q *applyQueue) peek() (blocksync.Action, bool) {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if len(q.items) == 0 {
+		return blocksync.Action{}, false
+	}
+	return q.items[0], true
 }
 
 func (q *applyQueue) pop(ctx context.Context) (blocksync.Action, bool) {

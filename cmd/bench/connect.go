@@ -159,7 +159,13 @@ func (w *connectWork) connect(workers, procs, cacheBytes int, profile string, be
 		defer pprof.StopCPUProfile()
 	}
 	measured, err = measure(procs, func() error {
+		// As the sync does, each block's successor is prepared while the
+		// block is processed (with one worker, Prepare does nothing).
+		c.Prepare(w.blocks[0])
 		for i, b := range w.blocks {
+			if i+1 < len(w.blocks) {
+				c.Prepare(w.blocks[i+1])
+			}
 			if _, err := c.ProcessBlock(b, now); err != nil {
 				return err
 			}

@@ -50,7 +50,9 @@ type Options struct {
 	SigWorkers int
 	// Logger receives the chain's log lines (default slog.Default()).
 	Logger *slog.Logger
-	// NoSync skips fsync on writes; for benchmarks and tests only.
+	// NoSync skips every fsync: of writes, and of the tables and manifest
+	// leveldb writes when it flushes and compacts. For benchmarks and tests
+	// only: a crash of the operating system may then lose or damage the store.
 	NoSync bool
 	// CacheBytes bounds the memory holding connected blocks' writes before
 	// they are flushed to the store in one atomic batch (0: DefaultCacheBytes).
@@ -94,7 +96,7 @@ type acceptedBlock struct {
 // It reloads the block index, and if the store holds a heavier valid branch
 // than its tip (a reorg was interrupted), it finishes moving onto it.
 func Open(path string, params *chaincfg.Params, opts Options) (*Chain, error) {
-	st, err := openStore(path)
+	st, err := openStore(path, opts.NoSync)
 	if err != nil {
 		return nil, err
 	}

@@ -37,7 +37,8 @@ const strictOptions = opt.DefaultStrict | opt.StrictManifest
 // store. An existing store is first opened read-only and strictly, so that
 // damage is reported before leveldb writes anything; a damaged store is
 // reported as ErrCorruptStore with what to do, and left byte for byte as it was.
-func openStore(dir string) (*store, error) {
+// With noSync leveldb never calls fsync (see Options.NoSync).
+func openStore(dir string, noSync bool) (*store, error) {
 	exists, err := storeExists(dir)
 	if err != nil {
 		return nil, fmt.Errorf("open chain store %s: %w", dir, err)
@@ -56,6 +57,7 @@ func openStore(dir string) (*store, error) {
 		// The store is mostly hashes and keys, which Snappy hardly shrinks
 		// (18% at 30,000 blocks) for much of compaction's CPU time.
 		Compression: opt.NoCompression,
+		NoSync:      noSync,
 	})
 	if err != nil {
 		return nil, openError(dir, err)

@@ -28,6 +28,7 @@ type connectWork struct {
 	blocks  []*block.Block
 	txs     int
 	sigJobs []sigCheck
+	prepare bool // prepare each block's successor while it is processed
 }
 
 // sigCheck is one input's signature check, for the verification bound.
@@ -161,9 +162,11 @@ func (w *connectWork) connect(workers, procs, cacheBytes int, profile string, be
 	measured, err = measure(procs, func() error {
 		// As the sync does, each block's successor is prepared while the
 		// block is processed (with one worker, Prepare does nothing).
-		c.Prepare(w.blocks[0])
+		if w.prepare {
+			c.Prepare(w.blocks[0])
+		}
 		for i, b := range w.blocks {
-			if i+1 < len(w.blocks) {
+			if w.prepare && i+1 < len(w.blocks) {
 				c.Prepare(w.blocks[i+1])
 			}
 			if _, err := c.ProcessBlock(b, now); err != nil {
@@ -217,16 +220,25 @@ func (w *connectWork) verifyBound(i int) {
 //     store flushes in the background while later blocks are checked, as it
 //     does through a long sync; the last flush still ends each run.
 //
+// Runs with more than one worker prepare each block's successor while the
+// block is processed (chain.Prepare), as the node's sync does; -no-prepare
+// turns that off, to measure what it gains.
+//
 // The machine may be shared: each round also measures the machine's own
 // scaling (a SHA-256 loop on one goroutine and on one per core) before and
 // after its runs. Every round's figures are printed, then their medians, and
 // the medians of the rounds in which the machine itself scaled within 5% of
 // its core count, when there are any.
-func connectThroughput(nBlocks, perBlock, rounds, scaleCache int, profile string) error {
+func connectThroughput(nBlocks, perBlock, rounds, scaleCache int, profile string, prepare bool) error {
 	w := buildConnectWork(nBlocks, perBlock)
+	w.prepare = prepare
 	cpus := runtime.NumCPU()
-	fmt.Printf("block connect (%d blocks x %d signed txs, fsync off, %d rounds; speed-ups on %d cores, steady state with a %d KiB cache):\n",
-		nBlocks, perBlock, rounds, cpus, scaleCache>>10)
+	ahead := "each block's successor prepared while it is processed"
+	if !prepare {
+		ahead = "no block prepared ahead"
+	}
+	fmt.Printf("block connect (%d blocks x %d signed txs, fsync off, %d rounds; speed-ups on %d cores, steady state with a %d KiB cache; %s):\n",
+		nBlocks, perBlock, rounds, cpus, scaleCache>>10, ahead)
 	var all, quiet []roundFigures
 	for r := 0; r < rounds; r++ {
 		machine := machineScaling(cpus)

@@ -30,13 +30,14 @@ func main() {
 	connectOnly := flag.Bool("connect-only", false, "measure block connection only")
 	scaleCache := flag.Int("scale-cache", 2<<20, "chain cache bytes of the steady-state speed-up runs (small enough for the blocks to fill it several times)")
 	hashTime := flag.Duration("hash-time", 2*time.Second, "how long each hash-rate measurement runs")
+	noPrepare := flag.Bool("no-prepare", false, "connect each block without preparing its successor (chain.Prepare) while it is processed, to measure what preparing gains")
 	flag.Parse()
 	if err := checkFlags(*blocks, *perBlock, *rounds, *scaleCache, *hashTime); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(2)
 	}
 	fmt.Printf("machine: %s/%s, %d CPUs, %s\n\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
-	if err := connectThroughput(*blocks, *perBlock, *rounds, *scaleCache, *profile); err != nil {
+	if err := connectThroughput(*blocks, *perBlock, *rounds, *scaleCache, *profile, !*noPrepare); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
 	}

@@ -36,7 +36,7 @@ func BenchmarkSyncFullBlocks(b *testing.B) {
 		b.Fatal(err)
 	}
 	now := regtest.GenesisTime + int64(tip) + 1_000_000
-	start := time.Now()
+	start, startCPU := time.Now(), selfCPU(b)
 	// Each block's successor is prepared while it is connected, as the node's sync does.
 	c.Prepare(blocks[0])
 	for i, blk := range blocks {
@@ -51,6 +51,7 @@ func BenchmarkSyncFullBlocks(b *testing.B) {
 		b.Fatal(err)
 	}
 	inProcess := float64(txs) / time.Since(start).Seconds()
+	inProcessCPU := selfCPU(b) - startCPU
 
 	src.args = []string{"run", "--network", "regtest", "--datadir", src.dir, "--p2p", "/ip4/127.0.0.1/tcp/0", "--rpc", "127.0.0.1:0"}
 	src.start()
@@ -59,9 +60,9 @@ func BenchmarkSyncFullBlocks(b *testing.B) {
 		b.Fatalf("source node opened at height %d, want %d", h, tip)
 	}
 	b.ResetTimer()
-	var elapsed time.Duration
+	var elapsed, syncCPU, srcCPU time.Duration
 	for i := 0; i < b.N; i++ {
-		start := time.Now()
+		start, srcStart := time.Now(), procCPU(b, src)
 		dst := startNode(b, "dst"+strconv.Itoa(i), "--peer", src.addr())
 		for dst.status().Height < tip {
 			if time.Since(start) > 30*time.Minute {
@@ -70,12 +71,20 @@ func BenchmarkSyncFullBlocks(b *testing.B) {
 			time.Sleep(20 * time.Millisecond)
 		}
 		elapsed += time.Since(start)
+		srcCPU += procCPU(b, src) - srcStart
 		dst.stop()
+		syncCPU += dst.cmd.ProcessState.UserTime() + dst.cmd.ProcessState.SystemTime()
 	}
 	rate := float64(txs) / (elapsed.Seconds() / float64(b.N))
 	b.ReportMetric(rate, "tx/s")
 	b.ReportMetric(inProcess, "in-process-tx/s")
 	b.ReportMetric(rate/inProcess, "ratio")
+	// CPU seconds: of connecting in process, and of the syncing node (from
+	// its start to its stop) and the serving node during a sync. Both nodes
+	// share the machine's cores, so the server's CPU is taken from the sync.
+	b.ReportMetric(inProcessCPU.Seconds(), "in-process-cpu-s")
+	b.ReportMetric(syncCPU.Seconds()/float64(b.N), "sync-cpu-s")
+	b.ReportMetric(srcCPU.Seconds()/float64(b.N), "server-cpu-s")
 }
 
 func envInt(name string, def int) int {

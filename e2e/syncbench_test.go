@@ -23,7 +23,8 @@ import (
 // process (all cores, the node's store options), so the ratio shows what the
 // network path costs on top of validation. LEDGER_BENCH_SYNC_BLOCKS and
 // LEDGER_BENCH_SYNC_TXS set the size (default 200 blocks x 1,000 txs; the
-// generation signs every transaction, about 170 us each per core).
+// generation signs every transaction, about 170 us each per core);
+// LEDGER_BENCH_SYNC_CPUPROFILE names a file for the syncing node's CPU profile.
 func BenchmarkSyncFullBlocks(b *testing.B) {
 	nBlocks, perBlock := envInt("LEDGER_BENCH_SYNC_BLOCKS", 200), envInt("LEDGER_BENCH_SYNC_TXS", 1000)
 	blocks, txs := fullBlocks(nBlocks, perBlock)
@@ -63,7 +64,11 @@ func BenchmarkSyncFullBlocks(b *testing.B) {
 	var elapsed, syncCPU, srcCPU time.Duration
 	for i := 0; i < b.N; i++ {
 		start, srcStart := time.Now(), procCPU(b, src)
-		dst := startNode(b, "dst"+strconv.Itoa(i), "--peer", src.addr())
+		args := []string{"--peer", src.addr()}
+		if path := os.Getenv("LEDGER_BENCH_SYNC_CPUPROFILE"); path != "" {
+			args = append(args, "--cpuprofile", path) // the last sync's profile is kept
+		}
+		dst := startNode(b, "dst"+strconv.Itoa(i), args...)
 		for dst.status().Height < tip {
 			if time.Since(start) > 30*time.Minute {
 				b.Fatalf("sync stalled at height %d of %d", dst.status().Height, tip)

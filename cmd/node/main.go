@@ -10,11 +10,13 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/pprof"
 	"strconv"
 	"syscall"
 	"time"
@@ -124,6 +126,7 @@ func clientRun(cmd *cobra.Command, action clientAction) func(*cobra.Command, []s
 func runCommand(stderr io.Writer) *cobra.Command {
 	var cfg node.Config
 	var logs logFlags
+	var cpuProfile string
 	cmd := &cobra.Command{
 		Use:   "run",
 		Short: "Run a full node until SIGINT, SIGTERM or `node stop`",
@@ -143,6 +146,13 @@ Flags on the command line override it.`,
 				return err
 			}
 			defer closeLog()
+			if cpuProfile != "" {
+				stopProfile, err := startCPUProfile(cpuProfile)
+				if err != nil {
+					return err
+				}
+				defer stopProfile()
+			}
 			cfg.Logger = logger
 			cfg.Version = version.String()
 			slog.SetDefault(logger)
@@ -173,8 +183,26 @@ Flags on the command line override it.`,
 	fl.DurationVar(&cfg.StatusInterval, "status-interval", time.Minute, "how often to log a status line (0 turns it off)")
 	fl.StringVar(&cfg.StratumListen, "stratum", "", "serve Stratum pool mining on host:port (loopback unless --stratum-allow-remote)")
 	fl.BoolVar(&cfg.StratumAllowRemote, "stratum-allow-remote", false, "allow a non-loopback Stratum address")
+	fl.StringVar(&cpuProfile, "cpuprofile", "", "write a CPU profile of the node, from its start until it stops, to this file (read it with go tool pprof)")
 	logs.register(fl)
 	return cmd
+}
+
+// startCPUProfile starts writing the process's CPU profile to path and
+// returns what stops it and closes the file.
+func startCPUProfile(path string) (func(), error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("--cpuprofile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}, nil
 }
 
 // resolveRunConfig fills in the default data directory, applies its

@@ -213,7 +213,7 @@ func (h *Host) addrBookLoop() {
 			}
 			ctx, cancel := context.WithTimeout(h.ctx, 5*time.Second)
 			defer cancel()
-			if err := h.h.Connect(ctx, info); err == nil {
+			if err := h.connectBooked(ctx, info, h.book.has); err == nil {
 				h.log.Debug("connected to a peer from the address book", "peer", info.ID)
 			}
 		}()
@@ -293,7 +293,7 @@ func (h *Host) keepAdded(info peer.AddrInfo) {
 	for h.book.isAdded(info.ID) {
 		if h.h.Network().Connectedness(info.ID) != network.Connected && !h.gater.isBanned(info.ID) {
 			ctx, cancel := context.WithTimeout(h.ctx, 10*time.Second)
-			err := h.h.Connect(ctx, info)
+			err := h.connectBooked(ctx, info, h.book.isAdded)
 			cancel()
 			if err != nil {
 				backoff = min(backoff*2, time.Minute)
@@ -321,17 +321,39 @@ func (h *Host) RemovePeer(who string) (peer.ID, bool, error) {
 		}
 		id = info.ID
 	}
+	saved := false
+	if h.book != nil {
+		// Out of the book first, so that a dial from it that is under way
+		// now drops the connection it makes (connectBooked).
+		saved = h.book.remove(id)
+	}
 	h.h.ConnManager().Unprotect(id, addedTag)
 	h.h.Network().ClosePeer(id)
 	h.h.Peerstore().ClearAddrs(id)
-	saved := false
 	if h.book != nil {
-		saved = h.book.remove(id)
 		if err := h.book.save(); err != nil {
 			return id, saved, err
 		}
 	}
 	return id, saved, nil
+}
+
+// errLeftBook reports a dial whose peer was removed from the address book while it ran.
+var errLeftBook = errors.New("removed from the address book while dialling")
+
+// connectBooked dials a peer from the address book and closes the
+// connection again when the peer is no longer wanted (wanted reports false)
+// once the dial is done: RemovePeer may have run while it was under way, and
+// its close may have come before the connection.
+func (h *Host) connectBooked(ctx context.Context, info peer.AddrInfo, wanted func(peer.ID) bool) error {
+	if err := h.h.Connect(ctx, info); err != nil {
+		return err
+	}
+	if !wanted(info.ID) {
+		h.h.Network().ClosePeer(info.ID)
+		return errLeftBook
+	}
+	return nil
 }
 
 // InAddrBook reports whether the address book holds a peer.

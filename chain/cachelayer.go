@@ -66,7 +66,12 @@ type cacheShard struct {
 	// address, so that reading one address's pending entries neither scans
 	// the whole layer nor looks each up in it.
 	byAddress map[string]map[string]cacheEntry
-	addrKeys  int // keys in byAddress
+	// roomy holds emptied maps of addresses that had many writes in an
+	// earlier layer, reused for the next addresses that get a map, so that
+	// an address paid in every block (a pool's, an exchange's) does not grow
+	// its map from nothing after every flush.
+	roomy    []map[string]cacheEntry
+	addrKeys int // keys in byAddress
 	size      int
 	_         [32]byte // keeps shards written in parallel off each other's cache lines
 }
@@ -86,12 +91,27 @@ func newCacheLayer() *cacheLayer {
 	return l
 }
 
+// Emptied address maps kept per shard for reuse (see cacheShard.roomy):
+// at most roomyMaps of them, each of an address that had roomyKeys writes
+// or more.
+const (
+	roomyMaps = 4
+	roomyKeys = 256
+)
+
 // empty drops the layer's writes, keeping its maps' room for the next layer.
 func (l *cacheLayer) empty() {
 	for i := range l.shards {
-		clear(l.shards[i].entries)
-		clear(l.shards[i].byAddress)
-		l.shards[i].addrKeys, l.shards[i].size = 0, 0
+		s := &l.shards[i]
+		clear(s.entries)
+		for _, m := range s.byAddress {
+			if len(m) >= roomyKeys && len(s.roomy) < roomyMaps {
+				clear(m)
+				s.roomy = append(s.roomy, m)
+			}
+		}
+		clear(s.byAddress)
+		s.addrKeys, s.size = 0, 0
 	}
 }
 
@@ -146,7 +166,11 @@ func (s *cacheShard) mapOf(k string) map[string]cacheEntry {
 	}
 	m := s.byAddress[addr]
 	if m == nil {
-		m = map[string]cacheEntry{}
+		if n := len(s.roomy); n > 0 {
+			m, s.roomy = s.roomy[n-1], s.roomy[:n-1]
+		} else {
+			m = map[string]cacheEntry{}
+		}
 		s.byAddress[addr] = m
 		s.size += len(addr) + cacheEntryOverhead
 	}

@@ -187,3 +187,69 @@ func TestMergeRunsGivesKeyOrder(t *testing.T) {
 		}
 	}
 }
+
+// TestReusedAddressMapStartsEmpty fills a layer with the writes of a hot
+// address, empties it as a flush does, and enters more writes of the same
+// address: the layer must then hold exactly what a new layer given those
+// writes holds (the emptied map it reuses brings none of the old keys
+// back), and the address's map must have been reused.
+func TestReusedAddressMapStartsEmpty(t *testing.T) {
+	apply := func(l *cacheLayer, b *leveldb.Batch) {
+		var g shardedRecords
+		if err := g.group([]*leveldb.Batch{b}); err != nil {
+			t.Fatal(err)
+		}
+		for s := range cacheShards {
+			applyShard(l, nil, s, g[s])
+		}
+	}
+	kept := func(l *cacheLayer) int {
+		n := 0
+		for i := range l.shards {
+			n += len(l.shards[i].roomy)
+		}
+		return n
+	}
+	hot := connectLikeBatch(1, roomyKeys, 1) // every output pays one address
+	l := newCacheLayer()
+	apply(l, hot)
+	l.empty()
+	// Two maps: the address's unspent outputs and its history.
+	if kept(l) != 2 || l.len() != 0 || l.size() != 0 {
+		t.Fatalf("emptied layer: %d address maps kept, %d keys, %d bytes; want 2, 0, 0", kept(l), l.len(), l.size())
+	}
+	next := connectLikeBatch(2, 3, 1)
+	apply(l, next)
+	if kept(l) != 0 {
+		t.Fatalf("%d kept maps left: the address's new writes did not reuse them", kept(l))
+	}
+	fresh := newCacheLayer()
+	apply(fresh, next)
+	if l.len() != fresh.len() || l.size() != fresh.size() {
+		t.Fatalf("reusing layer: %d keys, %d bytes; a new one: %d keys, %d bytes", l.len(), l.size(), fresh.len(), fresh.size())
+	}
+	for i := range l.shards {
+		l.shards[i].each(func(k string, e cacheEntry) {
+			if f, ok := fresh.shards[i].get(k); !ok || !bytes.Equal(f.value, e.value) || f.deleted != e.deleted {
+				t.Fatalf("reusing layer holds %x, which a new layer given the same writes does not", k)
+			}
+		})
+	}
+	if err := hot.Replay(absentFrom{t: t, l: l}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// absentFrom fails its test for every key of a replayed batch that layer l holds.
+type absentFrom struct {
+	t *testing.T
+	l *cacheLayer
+}
+
+func (a absentFrom) Put(k, _ []byte) { a.Delete(k) }
+
+func (a absentFrom) Delete(k []byte) {
+	if _, ok := a.l.entry(k); ok {
+		a.t.Fatalf("key %x of the emptied layer came back", k)
+	}
+}

@@ -72,8 +72,8 @@ type cacheShard struct {
 	// its map from nothing after every flush.
 	roomy    []map[string]cacheEntry
 	addrKeys int // keys in byAddress
-	size      int
-	_         [32]byte // keeps shards written in parallel off each other's cache lines
+	size     int
+	_        [32]byte // keeps shards written in parallel off each other's cache lines
 }
 
 type cacheEntry struct {

@@ -234,7 +234,7 @@ func (c *Chain) ProcessBlockWith(b *block.Block, now int64, opts ProcessOptions)
 	defer func() { c.accepted = acceptedBlock{} }()
 	hash := b.Hash()
 	res := &Result{Hash: hash}
-	prep := c.takePrepared(hash)
+	prep := c.takePrepared(hash, b)
 	if prep != nil {
 		// Whatever happens to the block, the rest of its preparation is not needed.
 		defer prep.stop.Store(true)

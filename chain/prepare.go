@@ -47,8 +47,9 @@ type preparedBlock struct {
 // need the chain's state at b's parent: b's context-free checks, and the
 // signatures of the transactions whose spent outputs are at hand (stored,
 // created earlier in b, or created by the block prepared just before b).
-// ProcessBlock(b) then uses what the preparation found and checks the rest
-// itself: the verdict and the error are the same with or without it.
+// ProcessBlock(b), given the same block value, then uses what the
+// preparation found and checks the rest itself: the verdict and the error
+// are the same with or without it.
 //
 // A caller that has the next block in hand while the current one is
 // processed, as the initial sync does, calls Prepare(next) before
@@ -99,8 +100,11 @@ type preparations struct {
 	wg     sync.WaitGroup // the preparing goroutines
 }
 
-// take removes and returns the preparation of the block hash, if any.
-func (c *Chain) takePrepared(hash chainhash.Hash) *preparedBlock {
+// takePrepared removes the preparation of the block hash, if any, and
+// returns it when it was made of b itself. Another value with the same
+// hash may hold other transactions (a Merkle tree can be malleated without
+// changing its root): its preparation is stopped and not used.
+func (c *Chain) takePrepared(hash chainhash.Hash, b *block.Block) *preparedBlock {
 	c.prep.mu.Lock()
 	defer c.prep.mu.Unlock()
 	i := slices.IndexFunc(c.prep.blocks, func(p *preparedBlock) bool { return p.hash == hash })
@@ -109,6 +113,10 @@ func (c *Chain) takePrepared(hash chainhash.Hash) *preparedBlock {
 	}
 	p := c.prep.blocks[i]
 	c.prep.blocks = slices.Delete(c.prep.blocks, i, i+1)
+	if p.b != b {
+		p.stop.Store(true)
+		return nil
+	}
 	return p
 }
 

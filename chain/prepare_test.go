@@ -210,3 +210,36 @@ func TestOneWorkerPreparesNothing(t *testing.T) {
 		t.Fatalf("%d blocks prepared with one worker, want 0", len(c.prep.blocks))
 	}
 }
+
+// TestPreparationOfAnotherBlockValueIsNotUsed prepares a block and then
+// processes a copy with the same header whose transaction list is
+// malleated (its last transaction twice, which leaves the Merkle root as it
+// is): the copy must be refused for what it is, as without a preparation,
+// and the block itself must connect afterwards.
+func TestPreparationOfAnotherBlockValueIsNotUsed(t *testing.T) {
+	p := chaincfg.Regtest
+	miner := chaintest.NewKey(1)
+	c, bl, prefix, fan := preparedChain(t, p, miner)
+	fanBlock := prefix[len(prefix)-1]
+	if _, err := c.ProcessBlock(fanBlock, p.GenesisTime+10_000); err != nil {
+		t.Fatal(err)
+	}
+	spend := func(i int) *tx.Tx {
+		s := chaintest.SpendOf(fan, uint32(i), miner)
+		return chaintest.SignedTx(p.Name, []chaintest.Spend{s}, []tx.TxOut{{Amount: s.Output.Amount - 1000, PubKey: miner.Pub}})
+	}
+	next := bl.Next(fanBlock.Header, 103, 2000, spend(0), spend(1))
+	malleated := &block.Block{Header: next.Header, Txs: append(append([]*tx.Tx{}, next.Txs...), next.Txs[2])}
+	if malleated.Hash() != next.Hash() {
+		t.Fatal("the copy does not share the block's hash")
+	}
+	c.Prepare(next)
+	preparation(t, c, next)
+	_, err := c.ProcessBlock(malleated, p.GenesisTime+10_000)
+	if code, _ := rule.CodeOf(err); code != rule.ErrDuplicateTx {
+		t.Fatalf("malleated copy of a prepared block: %v, want %v", err, rule.ErrDuplicateTx)
+	}
+	if _, err := c.ProcessBlock(next, p.GenesisTime+10_000); err != nil {
+		t.Fatalf("the block itself after its malleated copy: %v", err)
+	}
+}

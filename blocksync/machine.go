@@ -108,24 +108,14 @@ func (m *Machine) forget(r *request) {
 	m.dl.reserved -= r.maxBytes
 }
 
-// PeerConnected starts the handshake with a new peer: its status is asked
-// for at once, not at the next tick, so that a node that starts with a
-// peer begins to sync without waiting.
+// PeerConnected starts the handshake with a new peer.
 func (m *Machine) PeerConnected(now time.Time, id peer.ID) {
 	if _, ok := m.peers[id]; ok {
 		return
 	}
-	p := newPeerState(id)
-	m.peers[id] = p
+	m.peers[id] = newPeerState(id)
 	m.order = append(m.order, id)
-	m.askStatus(now, p)
 	m.step(now)
-}
-
-// askStatus sends p a status request.
-func (m *Machine) askStatus(now time.Time, p *peerState) {
-	p.lastStatus = now
-	p.statusReq = m.send(now, SendStatus, p.id, m.cfg.HeadersTimeout, Action{}).id
 }
 
 // PeerDisconnected forgets a peer; blocks it was sending are asked of others.
@@ -244,7 +234,8 @@ func (m *Machine) Tick(now time.Time) {
 	for _, id := range m.order {
 		p := m.peers[id]
 		if p.statusReq == 0 && now.Sub(p.lastStatus) >= m.cfg.StatusInterval {
-			m.askStatus(now, p)
+			p.lastStatus = now
+			p.statusReq = m.send(now, SendStatus, id, m.cfg.HeadersTimeout, Action{}).id
 		}
 		if m.synced && p.handshaken && now.Sub(p.lastMempool) >= m.cfg.MempoolInterval {
 			m.fetchMempool(now, p)

@@ -129,18 +129,3 @@ func TestOrphanAnnouncementAsksForHeadersOnce(t *testing.T) {
 	s.victim.untilTip(more[len(more)-1].Hash(), time.Minute)
 	s.victim.requireNotPenalized(s.honest.id)
 }
-
-// A new peer is asked for its status as it connects, not at the next tick,
-// so a node started with a peer syncs from it without waiting: here the
-// victim reaches the honest tip with no tick at all.
-func TestNewPeerIsAskedForItsStatusAtOnce(t *testing.T) {
-	s := newScenario(t, Config{})
-	n := s.victim
-	n.peers[s.honest.id] = s.honest
-	n.m.PeerConnected(n.now, s.honest.id)
-	n.run()
-	if tip := n.victim.Tip().Hash; tip != s.honestTip() {
-		t.Fatalf("victim at height %d (%s) without a tick, want the honest tip %s", n.victim.Tip().Height, tip, s.honestTip())
-	}
-	n.requireNotPenalized(s.honest.id)
-}

@@ -29,6 +29,15 @@ func preparedChain(t *testing.T, p *chaincfg.Params, miner chaintest.Key) (*Chai
 	return c, bl, prefix, fan
 }
 
+// fanSpender returns a function making the transaction that spends output
+// i of fan back to miner, paying a fee of 1000.
+func fanSpender(p *chaincfg.Params, fan *tx.Tx, miner chaintest.Key) func(i int) *tx.Tx {
+	return func(i int) *tx.Tx {
+		s := chaintest.SpendOf(fan, uint32(i), miner)
+		return chaintest.SignedTx(p.Name, []chaintest.Spend{s}, []tx.TxOut{{Amount: s.Output.Amount - 1000, PubKey: miner.Pub}})
+	}
+}
+
 // preparation returns the finished preparation of b.
 func preparation(t *testing.T, c *Chain, b *block.Block) *preparedBlock {
 	t.Helper()
@@ -96,10 +105,7 @@ func TestPreparedSignatureCountsOnlyForTheOutputsItWasCheckedWith(t *testing.T) 
 	if _, err := c.ProcessBlock(fanBlock, p.GenesisTime+10_000); err != nil {
 		t.Fatal(err)
 	}
-	spend := func(i int) *tx.Tx {
-		s := chaintest.SpendOf(fan, uint32(i), miner)
-		return chaintest.SignedTx(p.Name, []chaintest.Spend{s}, []tx.TxOut{{Amount: s.Output.Amount - 1000, PubKey: miner.Pub}})
-	}
+	spend := fanSpender(p, fan, miner)
 	bad := spend(1)
 	bad.Inputs[0].Signature[5] ^= 1
 	next := bl.Next(fanBlock.Header, 103, 3000, spend(0), bad, spend(2))
@@ -166,11 +172,10 @@ func TestPreparationIsBoundedAndStopsWithTheChain(t *testing.T) {
 	miner := chaintest.NewKey(1)
 	c, bl, prefix, fan := preparedChain(t, p, miner)
 	fanBlock := prefix[len(prefix)-1]
+	spend := fanSpender(p, fan, miner)
 	var blocks []*block.Block
 	for i := 0; i < 4; i++ {
-		s := chaintest.SpendOf(fan, uint32(i), miner)
-		spend := chaintest.SignedTx(p.Name, []chaintest.Spend{s}, []tx.TxOut{{Amount: s.Output.Amount - 1000, PubKey: miner.Pub}})
-		blocks = append(blocks, bl.Next(fanBlock.Header, 103, 1000, spend))
+		blocks = append(blocks, bl.Next(fanBlock.Header, 103, 1000, spend(i)))
 	}
 	for _, b := range blocks {
 		c.Prepare(b)
@@ -224,10 +229,7 @@ func TestPreparationOfAnotherBlockValueIsNotUsed(t *testing.T) {
 	if _, err := c.ProcessBlock(fanBlock, p.GenesisTime+10_000); err != nil {
 		t.Fatal(err)
 	}
-	spend := func(i int) *tx.Tx {
-		s := chaintest.SpendOf(fan, uint32(i), miner)
-		return chaintest.SignedTx(p.Name, []chaintest.Spend{s}, []tx.TxOut{{Amount: s.Output.Amount - 1000, PubKey: miner.Pub}})
-	}
+	spend := fanSpender(p, fan, miner)
 	next := bl.Next(fanBlock.Header, 103, 2000, spend(0), spend(1))
 	malleated := &block.Block{Header: next.Header, Txs: append(append([]*tx.Tx{}, next.Txs...), next.Txs[2])}
 	if malleated.Hash() != next.Hash() {

@@ -12,8 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/libp2p/go-libp2p/core/peer"
-
 	"github.com/ledgerd/ledger/block"
 	"github.com/ledgerd/ledger/blocksync"
 	"github.com/ledgerd/ledger/chain"
@@ -189,8 +187,8 @@ func (n *Node) startNetwork(ctx context.Context) error {
 	}, PendingIDs: n.pool.IDs}
 	srv.Register(host)
 	n.sync = newSyncer(n, blocksync.Config{})
-	host.OnPeerConnected(func(id peer.ID) { n.sync.peerConnected(id) })
-	host.OnPeerDisconnected(func(id peer.ID) { n.sync.peerDisconnected(id) })
+	host.OnPeerConnected(n.sync.peerChanged)
+	host.OnPeerDisconnected(n.sync.peerChanged)
 	if n.blocks, err = host.JoinTopic(netproto.TopicBlocks, n.validateBlockMsg); err != nil {
 		return fmt.Errorf("join blocks topic: %w", err)
 	}

@@ -38,6 +38,8 @@ const (
 type syncer struct {
 	n   *Node
 	cfg blocksync.Config
+	// connected reports whether the host is connected to a peer now (see peerChanged).
+	connected func(peer.ID) bool
 
 	mu     sync.Mutex
 	events []func(m *blocksync.Machine, now time.Time)
@@ -69,8 +71,12 @@ type syncer struct {
 }
 
 func newSyncer(n *Node, cfg blocksync.Config) *syncer {
-	return &syncer{n: n, cfg: cfg.WithDefaults(), wake: make(chan struct{}, 1), apply: newApplyQueue(),
+	s := &syncer{n: n, cfg: cfg.WithDefaults(), wake: make(chan struct{}, 1), apply: newApplyQueue(),
 		heights: map[peer.ID]uint64{}, mempoolSem: make(chan struct{}, 4), parentSem: make(chan struct{}, maxTxParentFetches)}
+	if n != nil && n.host != nil {
+		s.connected = n.host.IsConnected
+	}
+	return s
 }
 
 // post queues an event for the loop. It never blocks.
@@ -101,12 +107,20 @@ func (s *syncer) postHint(ev func(m *blocksync.Machine, now time.Time)) {
 	})
 }
 
-func (s *syncer) peerConnected(id peer.ID) {
-	s.post(func(m *blocksync.Machine, now time.Time) { m.PeerConnected(now, id) })
-}
-
-func (s *syncer) peerDisconnected(id peer.ID) {
-	s.post(func(m *blocksync.Machine, now time.Time) { m.PeerDisconnected(now, id) })
+// peerChanged tells the machine whether a peer is connected, as the host
+// has it when the machine takes the event. The host runs each connect and
+// disconnect callback on a goroutine of its own, so they may arrive out of
+// order (a disconnect after the reconnect that followed it): taking the
+// state at delivery, rather than the event's kind, leaves the machine right
+// once the last event is in, whatever the order.
+func (s *syncer) peerChanged(id peer.ID) {
+	s.post(func(m *blocksync.Machine, now time.Time) {
+		if s.connected(id) {
+			m.PeerConnected(now, id)
+		} else {
+			m.PeerDisconnected(now, id)
+		}
+	})
 }
 
 // orphanBlock reports a relayed block whose parent we lack: its sender is asked for headers.

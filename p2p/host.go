@@ -240,6 +240,11 @@ func (h *Host) Addrs() []string {
 	return out
 }
 
+// IsConnected reports whether the host has a connection to id now.
+func (h *Host) IsConnected(id peer.ID) bool {
+	return h.h.Network().Connectedness(id) == network.Connected
+}
+
 // Peers lists connected peers.
 func (h *Host) Peers() []PeerInfo {
 	var out []PeerInfo

@@ -29,6 +29,26 @@ func preparedChain(t *testing.T, p *chaincfg.Params, miner chaintest.Key) (*Chai
 	return c, bl, prefix, fan
 }
 
+// connectedFan is preparedChain with the fan-out block connected too: it
+// returns the chain, the builder, the fan-out block and its spender.
+func connectedFan(t *testing.T, p *chaincfg.Params) (*Chain, chaintest.Builder, *block.Block, func(i int) *tx.Tx) {
+	t.Helper()
+	miner := chaintest.NewKey(1)
+	c, bl, prefix, fan := preparedChain(t, p, miner)
+	fanBlock := prefix[len(prefix)-1]
+	if _, err := c.ProcessBlock(fanBlock, p.GenesisTime+10_000); err != nil {
+		t.Fatal(err)
+	}
+	return c, bl, fanBlock, fanSpender(p, fan, miner)
+}
+
+// preparedCount returns how many blocks c holds prepared.
+func preparedCount(c *Chain) int {
+	c.prep.mu.Lock()
+	defer c.prep.mu.Unlock()
+	return len(c.prep.blocks)
+}
+
 // fanSpender returns a function making the transaction that spends output
 // i of fan back to miner, paying a fee of 1000.
 func fanSpender(p *chaincfg.Params, fan *tx.Tx, miner chaintest.Key) func(i int) *tx.Tx {
@@ -99,13 +119,7 @@ func TestPreparationFindsWhatTheBlockSpends(t *testing.T) {
 // the transaction spends.
 func TestPreparedSignatureCountsOnlyForTheOutputsItWasCheckedWith(t *testing.T) {
 	p := chaincfg.Regtest
-	miner := chaintest.NewKey(1)
-	c, bl, prefix, fan := preparedChain(t, p, miner)
-	fanBlock := prefix[len(prefix)-1]
-	if _, err := c.ProcessBlock(fanBlock, p.GenesisTime+10_000); err != nil {
-		t.Fatal(err)
-	}
-	spend := fanSpender(p, fan, miner)
+	c, bl, fanBlock, spend := connectedFan(t, p)
 	bad := spend(1)
 	bad.Inputs[0].Signature[5] ^= 1
 	next := bl.Next(fanBlock.Header, 103, 3000, spend(0), bad, spend(2))
@@ -116,7 +130,7 @@ func TestPreparedSignatureCountsOnlyForTheOutputsItWasCheckedWith(t *testing.T) 
 	jobsWith := func(change func(i int, outs []tx.TxOut)) []sigJob {
 		var jobs []sigJob
 		for i, t := range next.Txs[1:] {
-			outs := []tx.TxOut{fan.Outputs[i]}
+			outs := []tx.TxOut{fanBlock.Txs[1].Outputs[i]}
 			change(i+1, outs)
 			jobs = appendSignatureJobs(jobs, t, t.ID(), outs)
 		}
@@ -192,10 +206,8 @@ func TestPreparationIsBoundedAndStopsWithTheChain(t *testing.T) {
 		t.Fatal(err)
 	}
 	c.Prepare(blocks[0])
-	c.prep.mu.Lock()
-	defer c.prep.mu.Unlock()
-	if len(c.prep.blocks) != 0 {
-		t.Fatalf("%d blocks prepared after Close, want 0", len(c.prep.blocks))
+	if n := preparedCount(c); n != 0 {
+		t.Fatalf("%d blocks prepared after Close, want 0", n)
 	}
 }
 
@@ -209,10 +221,8 @@ func TestOneWorkerPreparesNothing(t *testing.T) {
 	}
 	defer c.Close()
 	c.Prepare(buildBlocks(p, p.Genesis(), 1, chaintest.NewKey(1))[0])
-	c.prep.mu.Lock()
-	defer c.prep.mu.Unlock()
-	if len(c.prep.blocks) != 0 {
-		t.Fatalf("%d blocks prepared with one worker, want 0", len(c.prep.blocks))
+	if n := preparedCount(c); n != 0 {
+		t.Fatalf("%d blocks prepared with one worker, want 0", n)
 	}
 }
 
@@ -223,13 +233,7 @@ func TestOneWorkerPreparesNothing(t *testing.T) {
 // and the block itself must connect afterwards.
 func TestPreparationOfAnotherBlockValueIsNotUsed(t *testing.T) {
 	p := chaincfg.Regtest
-	miner := chaintest.NewKey(1)
-	c, bl, prefix, fan := preparedChain(t, p, miner)
-	fanBlock := prefix[len(prefix)-1]
-	if _, err := c.ProcessBlock(fanBlock, p.GenesisTime+10_000); err != nil {
-		t.Fatal(err)
-	}
-	spend := fanSpender(p, fan, miner)
+	c, bl, fanBlock, spend := connectedFan(t, p)
 	next := bl.Next(fanBlock.Header, 103, 2000, spend(0), spend(1))
 	malleated := &block.Block{Header: next.Header, Txs: append(append([]*tx.Tx{}, next.Txs...), next.Txs[2])}
 	if malleated.Hash() != next.Hash() {

@@ -162,13 +162,6 @@ func (c *Chain) prepare(p *preparedBlock, workers int) {
 		}
 	})
 	p.prevOuts, p.first, p.verified = prevOuts, first, verified
-	checked := 0
-	for _, ok := range verified {
-		if ok {
-			checked++
-		}
-	}
-	preparedSigs.Add(int64(checked))
 }
 
 // preparedSpends returns the outputs transaction i of p's block spends, or
@@ -265,10 +258,3 @@ func (p *preparedBlock) unchecked(b *block.Block, jobs []sigJob) []sigJob {
 	}
 	return left
 }
-
-// preparedSigs counts the valid signatures preparations have checked.
-var preparedSigs atomic.Int64
-
-// PreparedSignatures returns how many signatures this process has checked
-// ahead of their blocks' connects (see Chain.Prepare).
-func PreparedSignatures() int64 { return preparedSigs.Load() }

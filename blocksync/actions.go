@@ -50,7 +50,10 @@ type Action struct {
 	Peer    peer.ID
 	Req     uint64
 	Locator []chainhash.Hash
-	Hashes  []chainhash.Hash
+	// Stop, in SendHeaders, is the block whose branch is asked for: the
+	// orphan the peer relayed, or zero for its main chain.
+	Stop   chainhash.Hash
+	Hashes []chainhash.Hash
 	// MaxBytes bounds the response to SendBlocks: the most the blocks asked
 	// for can take, reserved in the machine's byte window while in flight.
 	MaxBytes int

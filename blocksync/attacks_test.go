@@ -120,7 +120,7 @@ func TestStallingPeerCannotHoldSync(t *testing.T) {
 			s := newScenario(t, Config{})
 			liar := newPeer(t, "liar", s.base)
 			liar.claim(1 << 40)
-			liar.headers = func([]chainhash.Hash) ([]byte, bool) { return netproto.EncodeHeaders(tc.headers(s)), true }
+			liar.headers = func(netproto.HeadersRequest) ([]byte, bool) { return netproto.EncodeHeaders(tc.headers(s)), true }
 			s.victim.connect(liar, s.honest) // the liar connects first and claims the most
 			if took := s.victim.untilTip(s.honestTip(), 10*time.Second); took > 0 {
 				t.Fatalf("sync waited %v for the liar; it must go on at once", took)
@@ -145,10 +145,10 @@ func scriptedChain(p *scriptedPeer, blocks []*block.Block) {
 	for _, b := range blocks {
 		byHash[b.Hash()] = b
 	}
-	p.headers = func(loc []chainhash.Hash) ([]byte, bool) {
+	p.headers = func(q netproto.HeadersRequest) ([]byte, bool) {
 		start := 0
 		for i, b := range blocks {
-			for _, l := range loc {
+			for _, l := range q.Locator {
 				if b.Hash() == l {
 					start = max(start, i+1)
 				}
@@ -258,7 +258,7 @@ func TestMalformedResponsesArePenalized(t *testing.T) {
 		{"status", func(p *scriptedPeer) { p.status = func() ([]byte, bool) { return []byte{1, 2, 3}, true } }},
 		{"headers", func(p *scriptedPeer) {
 			p.claim(1 << 40)
-			p.headers = func([]chainhash.Hash) ([]byte, bool) { return []byte{0xff, 0xff, 0xff}, true }
+			p.headers = func(netproto.HeadersRequest) ([]byte, bool) { return []byte{0xff, 0xff, 0xff}, true }
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

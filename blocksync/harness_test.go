@@ -63,7 +63,7 @@ type scriptedPeer struct {
 	id       peer.ID
 	c        *chain.Chain
 	status   func() ([]byte, bool)
-	headers  func(locator []chainhash.Hash) ([]byte, bool)
+	headers  func(netproto.HeadersRequest) ([]byte, bool)
 	blocks   func(hashes []chainhash.Hash) ([]byte, bool)
 	requests map[ActionKind]int
 }
@@ -72,8 +72,8 @@ func newPeer(t *testing.T, name string, blocks []*block.Block) *scriptedPeer {
 	p := &scriptedPeer{id: peer.ID(name), c: openChain(t), requests: map[ActionKind]int{}}
 	load(t, p.c, blocks)
 	p.status = func() ([]byte, bool) { return netserve.LocalStatus(p.c).Encode(), true }
-	p.headers = func(loc []chainhash.Hash) ([]byte, bool) {
-		return netproto.EncodeHeaders(p.c.HeadersAfter(loc, chainhash.Hash{}, netproto.MaxHeaders)), true
+	p.headers = func(q netproto.HeadersRequest) ([]byte, bool) {
+		return netproto.EncodeHeaders(p.c.HeadersAfter(q.Locator, q.Stop, netproto.MaxHeaders)), true
 	}
 	p.blocks = func(hashes []chainhash.Hash) ([]byte, bool) { return serveBlocks(p.c, hashes), true }
 	return p
@@ -171,7 +171,7 @@ func (n *network) do(a Action) {
 		case SendStatus:
 			resp, ok = p.status()
 		case SendHeaders:
-			resp, ok = p.headers(a.Locator)
+			resp, ok = p.headers(netproto.HeadersRequest{Locator: a.Locator, Stop: a.Stop})
 		case SendBlocks:
 			resp, ok = p.blocks(a.Hashes)
 		}

@@ -298,7 +298,9 @@ func (m *Machine) requestHeaders(now time.Time, ours *big.Int) {
 		if len(loc) > netproto.MaxLocator {
 			loc = loc[:netproto.MaxLocator]
 		}
-		r := m.send(now, SendHeaders, id, m.cfg.HeadersTimeout, Action{Locator: loc})
+		// For an orphan, the branch that ends at it: an honest relayer has
+		// it, even once it has reorganised onto another.
+		r := m.send(now, SendHeaders, id, m.cfg.HeadersTimeout, Action{Locator: loc, Stop: orphan})
 		r.orphan = orphan
 		p.headersReq = r.id
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/ledgerd/ledger/block"
 	"github.com/ledgerd/ledger/chainhash"
+	"github.com/ledgerd/ledger/netproto"
 )
 
 // Two honest peers on the same chain both serve blocks, and the download
@@ -107,8 +108,8 @@ func TestOrphanAnnouncementAsksForHeadersOnce(t *testing.T) {
 	more := s.syncThenHonestMines(t, 5)
 	stall := s.honest.headers
 	var held []func()
-	s.honest.headers = func(loc []chainhash.Hash) ([]byte, bool) {
-		resp, _ := stall(loc)
+	s.honest.headers = func(q netproto.HeadersRequest) ([]byte, bool) {
+		resp, _ := stall(q)
 		held = append(held, func() {
 			s.victim.m.HeadersResponse(s.victim.now, s.honest.id, s.victim.m.reqsFor(s.honest.id, SendHeaders), resp)
 		})

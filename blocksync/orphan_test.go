@@ -26,7 +26,7 @@ func (s *scenario) syncThenHonestMines(t *testing.T, n int) []*block.Block {
 func TestOrphanRelayerThatCannotLinkIsBanned(t *testing.T) {
 	s := newScenario(t, Config{})
 	junk := newPeer(t, "junk", s.base)
-	junk.headers = func([]chainhash.Hash) ([]byte, bool) { return netproto.EncodeHeaders(nil), true }
+	junk.headers = func(netproto.HeadersRequest) ([]byte, bool) { return netproto.EncodeHeaders(nil), true }
 	s.victim.connect(junk, s.honest)
 	s.victim.untilTip(s.honestTip(), time.Minute)
 	for i := 0; i < 10 && !s.victim.banned[junk.id]; i++ {
@@ -48,10 +48,10 @@ func TestOrphanThatArrivedMeanwhileIsNotHeldAgainstItsRelayer(t *testing.T) {
 	more := s.syncThenHonestMines(t, 2)
 	serve := s.honest.headers
 	var held func()
-	s.honest.headers = func(loc []chainhash.Hash) ([]byte, bool) {
+	s.honest.headers = func(netproto.HeadersRequest) ([]byte, bool) {
 		held = func() {
 			// By now the victim has both blocks: the answer shows nothing new.
-			resp, _ := serve(s.victim.victim.Locator())
+			resp, _ := serve(netproto.HeadersRequest{Locator: s.victim.victim.Locator()})
 			s.victim.m.HeadersResponse(s.victim.now, s.honest.id, s.victim.m.reqsFor(s.honest.id, SendHeaders), resp)
 		}
 		return nil, false
@@ -65,4 +65,25 @@ func TestOrphanThatArrivedMeanwhileIsNotHeldAgainstItsRelayer(t *testing.T) {
 	held()
 	s.victim.run()
 	s.victim.requireNotPenalized(s.honest.id)
+}
+
+// A miner that relayed a block of its own fork and has since reorganised
+// onto our chain can still link it: the headers request for an orphan asks
+// for the branch that ends at it, which the miner keeps. It is not blamed,
+// and the fork's headers are what it showed.
+func TestRelayerThatLeftItsForkCanStillLinkIt(t *testing.T) {
+	s := newScenario(t, Config{})
+	fork := mine(s.base[9].Header, 10, 3, 5) // lighter than the honest chain
+	miner := newPeer(t, "miner", append(append(append([]*block.Block{}, s.base...), fork...), s.ahead...))
+	if tip := miner.c.Tip().Hash; tip != s.honestTip() {
+		t.Fatalf("miner's tip %s, want the honest tip it reorganised onto", tip)
+	}
+	s.victim.connect(s.honest, miner)
+	s.victim.untilTip(s.honestTip(), time.Minute)
+	s.victim.m.OrphanBlock(s.victim.now, miner.id, fork[2].Hash())
+	s.victim.run()
+	s.victim.requireNotPenalized(miner.id, s.honest.id)
+	if _, shown := s.victim.m.peers[miner.id].pendingSet[fork[2].Hash()]; !shown {
+		t.Fatal("the fork's headers were not taken from the miner")
+	}
 }

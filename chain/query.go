@@ -120,21 +120,39 @@ func (c *Chain) Locator() []chainhash.Hash {
 	return headerchain.Locator(c.tip)
 }
 
-// HeadersAfter returns up to max main-chain headers following the first
-// locator hash found on the main chain (the genesis when none is), stopping
-// after stop if it is met.
+// HeadersAfter returns up to max headers of a branch, following the first
+// locator hash that is on it (the genesis when none is). The branch is the
+// main chain, cut after stop if stop is on it; when stop is a valid block
+// of a side branch, it is the branch ending at stop. A node that relayed a
+// block (on its main chain then) can so show how it links, however it has
+// reorganised since.
 func (c *Chain) HeadersAfter(locator []chainhash.Hash, stop chainhash.Hash, max int) []block.Header {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
+	end := c.tip
+	if n := c.index.Lookup(stop); n != nil && n.Flags&(flagInvalid|flagInvalidAncestor) == 0 && !n.IsAncestorOf(c.tip) {
+		end = n
+	}
 	start := uint64(0)
 	for _, h := range locator {
-		if n := c.index.Lookup(h); n != nil && n.IsAncestorOf(c.tip) {
+		if n := c.index.Lookup(h); n != nil && n.IsAncestorOf(end) {
 			start = n.Height
 			break
 		}
 	}
+	if start >= end.Height || max <= 0 {
+		return nil
+	}
+	last := min(end.Height, start+uint64(max))
+	if end != c.tip {
+		out := make([]block.Header, last-start)
+		for n := end.Ancestor(last); n.Height > start; n = n.Parent {
+			out[n.Height-start-1] = n.Header
+		}
+		return out
+	}
 	var out []block.Header
-	for h := start + 1; h <= c.tip.Height && len(out) < max; h++ {
+	for h := start + 1; h <= last; h++ {
 		n := c.main[h]
 		out = append(out, n.Header)
 		if n.Hash == stop {

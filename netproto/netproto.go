@@ -80,7 +80,9 @@ func DecodeStatus(data []byte) (*Status, error) {
 	return s, done(r, "status")
 }
 
-// HeadersRequest asks for main-chain headers after the first locator hash the peer knows.
+// HeadersRequest asks for the headers after the first locator hash the peer
+// knows on a branch: its main chain, cut after Stop if Stop is on it, or the
+// branch that ends at Stop when Stop is a valid block of a side branch.
 type HeadersRequest struct {
 	Locator []chainhash.Hash
 	Stop    chainhash.Hash

@@ -199,7 +199,7 @@ func (s *syncer) do(ctx context.Context, wg *sync.WaitGroup, a blocksync.Action)
 		s.request(ctx, wg, a, netproto.ProtoStatus, nil, netproto.MaxStatusSize, s.cfg.HeadersTimeout,
 			func(m *blocksync.Machine, now time.Time, raw []byte) { m.StatusResponse(now, a.Peer, a.Req, raw) })
 	case blocksync.SendHeaders:
-		req := netproto.HeadersRequest{Locator: a.Locator, Max: netproto.MaxHeaders}
+		req := netproto.HeadersRequest{Locator: a.Locator, Stop: a.Stop, Max: netproto.MaxHeaders}
 		s.request(ctx, wg, a, netproto.ProtoHeaders, req.Encode(), netproto.MaxHeadersSize, s.cfg.HeadersTimeout,
 			func(m *blocksync.Machine, now time.Time, raw []byte) { m.HeadersResponse(now, a.Peer, a.Req, raw) })
 	case blocksync.SendBlocks:

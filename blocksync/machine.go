@@ -108,13 +108,18 @@ func (m *Machine) forget(r *request) {
 	m.dl.reserved -= r.maxBytes
 }
 
-// PeerConnected starts the handshake with a new peer.
+// PeerConnected starts the handshake with a new peer: its status is asked
+// for at once, not at the next tick, so that a node that starts with a
+// peer begins to sync without waiting. Until it answers, every tick asks
+// again (a peer may open the connection before it serves the protocol).
 func (m *Machine) PeerConnected(now time.Time, id peer.ID) {
 	if _, ok := m.peers[id]; ok {
 		return
 	}
-	m.peers[id] = newPeerState(id)
+	p := newPeerState(id)
+	m.peers[id] = p
 	m.order = append(m.order, id)
+	p.statusReq = m.send(now, SendStatus, id, m.cfg.HeadersTimeout, Action{}).id
 	m.step(now)
 }
 
@@ -233,7 +238,7 @@ func (m *Machine) Tick(now time.Time) {
 	}
 	for _, id := range m.order {
 		p := m.peers[id]
-		if p.statusReq == 0 && now.Sub(p.lastStatus) >= m.cfg.StatusInterval {
+		if p.statusReq == 0 && (!p.handshaken || now.Sub(p.lastStatus) >= m.cfg.StatusInterval) {
 			p.lastStatus = now
 			p.statusReq = m.send(now, SendStatus, id, m.cfg.HeadersTimeout, Action{}).id
 		}

@@ -130,3 +130,55 @@ func TestOrphanAnnouncementAsksForHeadersOnce(t *testing.T) {
 	s.victim.untilTip(more[len(more)-1].Hash(), time.Minute)
 	s.victim.requireNotPenalized(s.honest.id)
 }
+
+// A new peer is asked for its status as it connects, not at the next tick,
+// so a node started with a peer syncs from it without waiting: here the
+// victim reaches the honest tip with no tick at all.
+func TestNewPeerIsAskedForItsStatusAtOnce(t *testing.T) {
+	s := newScenario(t, Config{})
+	n := s.victim
+	n.peers[s.honest.id] = s.honest
+	n.m.PeerConnected(n.now, s.honest.id)
+	n.run()
+	if tip := n.victim.Tip().Hash; tip != s.honestTip() {
+		t.Fatalf("victim at height %d (%s) without a tick, want the honest tip %s", n.victim.Tip().Height, tip, s.honestTip())
+	}
+	n.requireNotPenalized(s.honest.id)
+}
+
+// A peer that cannot answer the status request made as it connects (it
+// opened the connection before serving the protocol) is asked again at the
+// next tick, not a status interval later.
+func TestNewPeerIsAskedAgainAtTheNextTickUntilItAnswers(t *testing.T) {
+	s := newScenario(t, Config{StatusInterval: time.Minute})
+	n := s.victim
+	serve := s.honest.status
+	refused := 0
+	s.honest.status = func() ([]byte, bool) {
+		if refused == 0 {
+			refused++
+			req := n.m.reqsFor(s.honest.id, SendStatus)
+			n.queue = append(n.queue, func() { n.m.RequestFailed(n.now, s.honest.id, req, Remote) })
+			return nil, false
+		}
+		return serve()
+	}
+	n.peers[s.honest.id] = s.honest
+	n.m.PeerConnected(n.now, s.honest.id)
+	n.run()
+	if refused != 1 || n.victim.Tip().Hash == s.honestTip() {
+		t.Fatalf("setup: the first status request was not refused (%d refusals)", refused)
+	}
+	n.advance(time.Second)
+	if got := s.honest.requests[SendStatus]; got != 2 {
+		t.Fatalf("%d status requests a second after a refused one, want 2", got)
+	}
+	if tip := n.victim.Tip().Hash; tip != s.honestTip() {
+		t.Fatalf("victim at height %d a second after connecting, want the honest tip", n.victim.Tip().Height)
+	}
+	n.advance(30 * time.Second)
+	if got := s.honest.requests[SendStatus]; got != 2 {
+		t.Fatalf("%d status requests within the status interval after the handshake, want 2", got)
+	}
+	n.requireNotPenalized(s.honest.id)
+}

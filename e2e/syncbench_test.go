@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"sync"
 	"testing"
@@ -24,7 +25,8 @@ import (
 // network path costs on top of validation. LEDGER_BENCH_SYNC_BLOCKS and
 // LEDGER_BENCH_SYNC_TXS set the size (default 200 blocks x 1,000 txs; the
 // generation signs every transaction, about 170 us each per core);
-// LEDGER_BENCH_SYNC_CPUPROFILE names a file for the syncing node's CPU profile.
+// LEDGER_BENCH_SYNC_CPUPROFILE names a file for the syncing node's CPU profile
+// (and, with ".inprocess" added, one for the in-process connect's).
 func BenchmarkSyncFullBlocks(b *testing.B) {
 	nBlocks, perBlock := envInt("LEDGER_BENCH_SYNC_BLOCKS", 200), envInt("LEDGER_BENCH_SYNC_TXS", 1000)
 	blocks, txs := fullBlocks(nBlocks, perBlock)
@@ -38,6 +40,17 @@ func BenchmarkSyncFullBlocks(b *testing.B) {
 	}
 	now := regtest.GenesisTime + int64(tip) + 1_000_000
 	start, startCPU := time.Now(), selfCPU(b)
+	if path := os.Getenv("LEDGER_BENCH_SYNC_CPUPROFILE"); path != "" {
+		// The in-process connect's profile, to set beside the node's.
+		f, err := os.Create(path + ".inprocess")
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			b.Fatal(err)
+		}
+	}
 	// Each block's successor is prepared while it is connected, as the node's sync does.
 	c.Prepare(blocks[0])
 	for i, blk := range blocks {
@@ -51,6 +64,7 @@ func BenchmarkSyncFullBlocks(b *testing.B) {
 	if err := c.Close(); err != nil {
 		b.Fatal(err)
 	}
+	pprof.StopCPUProfile()
 	inProcess := float64(txs) / time.Since(start).Seconds()
 	inProcessCPU := selfCPU(b) - startCPU
 

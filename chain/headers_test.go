@@ -10,21 +10,31 @@ import (
 )
 
 // HeadersAfter serves the main chain after the locator, cut at stop; a
-// stop on a valid side branch serves that branch instead, so that a node
-// can show how a block it relayed links after it has reorganised away.
+// stop on a side branch the chain was once on serves that branch instead,
+// so that a node can show how a block it relayed links after it has
+// reorganised away. A side branch only stored, never connected, is not
+// served: nothing but its headers has been checked.
 func TestHeadersAfterServesTheBranchOfStop(t *testing.T) {
 	h := newHarness(t)
-	h.extend(10)
-	sideMiner := chaintest.Builder{Params: h.params, Miner: chaintest.NewKey(8)}
-	side := []*block.Block{h.main[5]}
-	for height := uint64(6); height <= 8; height++ {
-		b := sideMiner.Next(side[len(side)-1].Header, height, 0)
-		if _, err := h.c.ProcessBlock(b, h.now); err != nil {
-			t.Fatalf("side block at %d: %v", height, err)
+	h.extend(5)
+	branch := func(seed uint64, parent *block.Block, n int) []*block.Block {
+		bl := chaintest.Builder{Params: h.params, Miner: chaintest.NewKey(seed)}
+		out := []*block.Block{parent}
+		for i := 0; i < n; i++ {
+			p := out[len(out)-1]
+			b := bl.Next(p.Header, p.Txs[0].Coinbase.Height+1, 0)
+			if _, err := h.c.ProcessBlock(b, h.now); err != nil {
+				t.Fatalf("branch block %d: %v", i, err)
+			}
+			out = append(out, b)
 		}
-		side = append(side, b)
+		return out
 	}
+	side := branch(8, h.main[5], 3) // the tip, until the main chain outgrows it
+	h.requireTip(side[3])
+	h.extend(5)
 	h.requireTip(h.main[10])
+	stored := branch(9, h.main[7], 2)               // lighter: stored, never connected
 	bad := h.next(0, h.pay(h.coinbaseSpend(1), 10)) // an immature spend
 	if _, err := h.c.ProcessBlock(bad, h.now); err == nil {
 		t.Fatal("block spending an immature coinbase connected")
@@ -58,6 +68,7 @@ func TestHeadersAfterServesTheBranchOfStop(t *testing.T) {
 		{"side branch of stop, inside it", loc(side[1], h.main[10]), side[3].Hash(), 100, side[2:4]},
 		{"unknown stop: main chain", loc(h.main[8]), chainhash.Hash{9}, 100, mainFrom(9, 10)},
 		{"invalid stop: main chain", loc(h.main[8]), bad.Hash(), 100, mainFrom(9, 10)},
+		{"stop on a branch never connected: main chain", loc(h.main[8]), stored[2].Hash(), 100, mainFrom(9, 10)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := h.c.HeadersAfter(tc.locator, tc.stop, tc.max)

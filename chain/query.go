@@ -122,15 +122,15 @@ func (c *Chain) Locator() []chainhash.Hash {
 
 // HeadersAfter returns up to max headers of a branch, following the first
 // locator hash that is on it (the genesis when none is). The branch is the
-// main chain, cut after stop if stop is on it; when stop is a valid block
-// of a side branch, it is the branch ending at stop. A node that relayed a
-// block (on its main chain then) can so show how it links, however it has
-// reorganised since.
+// main chain, cut after stop if stop is on it; when stop is a block of a
+// side branch that the chain was once on (connected, so fully checked), it
+// is the branch ending at stop. A node that relayed a block (on its main
+// chain then) can so show how it links, however it has reorganised since.
 func (c *Chain) HeadersAfter(locator []chainhash.Hash, stop chainhash.Hash, max int) []block.Header {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	end := c.tip
-	if n := c.index.Lookup(stop); n != nil && n.Flags&(flagInvalid|flagInvalidAncestor) == 0 && !n.IsAncestorOf(c.tip) {
+	if n := c.index.Lookup(stop); n != nil && n.Flags&flagValid != 0 && !n.IsAncestorOf(c.tip) {
 		end = n
 	}
 	start := uint64(0)

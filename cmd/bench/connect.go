@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"os"
 	"runtime"
@@ -105,12 +106,20 @@ func cpuTime() time.Duration {
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
-// measure times fn on procs cores.
-func measure(procs int, fn func() error) (run, error) {
+// measure times fn on procs cores: GOMAXPROCS is procs, and every thread
+// of the process is kept on procs CPUs.
+func measure(procs int, fn func() error) (r run, err error) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+	if procs < runtime.NumCPU() {
+		restore, pinErr := pinThreads(procs)
+		if pinErr != nil {
+			return run{}, pinErr
+		}
+		defer func() { err = errors.Join(err, restore()) }()
+	}
 	runtime.GC()
 	wall, cpu, par, flush, write, flushes := time.Now(), cpuTime(), chain.ParallelTime(), chain.FlushTime(), chain.FlushWriteTime(), chain.Flushes()
-	err := fn()
+	err = fn()
 	return run{wall: time.Since(wall), cpu: cpuTime() - cpu, parallel: chain.ParallelTime() - par,
 		flush: chain.FlushTime() - flush, flushWrite: chain.FlushWriteTime() - write, flushes: chain.Flushes() - flushes}, err
 }

@@ -1,0 +1,61 @@
+//go:build linux
+
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"strconv"
+
+	"golang.org/x/sys/unix"
+)
+
+// pinThreads keeps every thread of the process on the first n of the CPUs
+// it may use, so that a run on n cores cannot borrow another core's time:
+// GOMAXPROCS bounds the threads running Go code, but a thread in a system
+// call (leveldb's reads and writes) runs beside them. The returned function
+// gives the threads their CPUs back.
+func pinThreads(n int) (restore func() error, err error) {
+	var all unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &all); err != nil {
+		return nil, fmt.Errorf("read CPU affinity: %w", err)
+	}
+	var some unix.CPUSet
+	for cpu := 0; cpu < 8*1024 && some.Count() < n && some.Count() < all.Count(); cpu++ {
+		if all.IsSet(cpu) {
+			some.Set(cpu)
+		}
+	}
+	if err := setThreadsAffinity(&some); err != nil {
+		return nil, errors.Join(err, setThreadsAffinity(&all))
+	}
+	return func() error { return setThreadsAffinity(&all) }, nil
+}
+
+// setThreadsAffinity sets the CPU affinity of every thread of the process.
+// A thread started meanwhile by a thread already set inherits the set; the
+// listing is read again until it shows no thread not set yet.
+func setThreadsAffinity(set *unix.CPUSet) error {
+	done := map[int]bool{}
+	for {
+		entries, err := os.ReadDir("/proc/self/task")
+		if err != nil {
+			return fmt.Errorf("list threads: %w", err)
+		}
+		fresh := false
+		for _, e := range entries {
+			tid, err := strconv.Atoi(e.Name())
+			if err != nil || done[tid] {
+				continue
+			}
+			fresh, done[tid] = true, true
+			if err := unix.SchedSetaffinity(tid, set); err != nil && !errors.Is(err, unix.ESRCH) {
+				return fmt.Errorf("set CPU affinity of thread %d: %w", tid, err)
+			}
+		}
+		if !fresh {
+			return nil
+		}
+	}
+}

@@ -1,0 +1,72 @@
+//go:build linux
+
+package main
+
+import (
+	"os"
+	"runtime"
+	"strconv"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// threadCPUs returns how many CPUs each thread of the process may run on.
+func threadCPUs(t *testing.T) map[int]int {
+	t.Helper()
+	entries, err := os.ReadDir("/proc/self/task")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[int]int{}
+	for _, e := range entries {
+		tid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			t.Fatalf("thread %q: %v", e.Name(), err)
+		}
+		var set unix.CPUSet
+		if err := unix.SchedGetaffinity(tid, &set); err != nil {
+			continue // the thread has ended
+		}
+		out[tid] = set.Count()
+	}
+	return out
+}
+
+func TestPinThreadsKeepsEveryThreadOnNCPUsUntilRestored(t *testing.T) {
+	cpus := runtime.NumCPU()
+	if cpus < 2 {
+		t.Skip("needs at least 2 CPUs")
+	}
+	restore, err := pinThreads(1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A goroutine locked to a thread while pinned (perhaps a new thread,
+	// which inherits the pin) keeps it until the test ends.
+	started, stop := make(chan struct{}), make(chan struct{})
+	defer close(stop)
+	go func() {
+		runtime.LockOSThread()
+		close(started)
+		<-stop
+	}()
+	<-started
+	pinned := threadCPUs(t)
+	if len(pinned) < 2 {
+		t.Fatalf("setup: %d threads listed", len(pinned))
+	}
+	for tid, n := range pinned {
+		if n != 1 {
+			t.Errorf("thread %d may run on %d CPUs while pinned to 1", tid, n)
+		}
+	}
+	if err := restore(); err != nil {
+		t.Fatal(err)
+	}
+	for tid, n := range threadCPUs(t) {
+		if n != cpus {
+			t.Errorf("thread %d may run on %d CPUs after restore, want %d", tid, n, cpus)
+		}
+	}
+}

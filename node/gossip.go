@@ -38,10 +38,20 @@ func (n *Node) processBlock(b *block.Block, opts chain.ProcessOptions) (*chain.R
 	return res, err
 }
 
-// submitLocalBlock processes a block this node mined and announces it.
+// submitLocalBlock processes a block this node mined and announces it if
+// it is on the main chain. A block mined on a tip that another block has
+// replaced meanwhile is kept on its side branch but not announced: a node
+// relays only blocks it has connected, so that it can always show a peer
+// the branch that links a block it relayed (the peer asks for it when it
+// lacks the block's parent).
 func (n *Node) submitLocalBlock(ctx context.Context, b *block.Block) error {
-	if _, err := n.processBlock(b, chain.ProcessOptions{}); err != nil {
+	res, err := n.processBlock(b, chain.ProcessOptions{})
+	if err != nil {
 		return err
+	}
+	if !res.MainChain {
+		n.log.Info("mined block not announced: the tip moved on while it was mined", "hash", b.Hash())
+		return nil
 	}
 	return n.blocks.Publish(ctx, b.Encode())
 }
@@ -108,11 +118,16 @@ func (n *Node) validateBlockMsg(ctx context.Context, from peer.ID, data []byte) 
 		return p2p.Reject
 	}
 	// Nobody asked for it: it is stored only if its chain has the tip's work.
-	_, err = n.processBlock(b, chain.ProcessOptions{Unrequested: true})
+	res, err := n.processBlock(b, chain.ProcessOptions{Unrequested: true})
 	verdict := blockVerdict(err)
 	switch {
 	case err == nil:
 		n.sync.peerHasBlock(from, b)
+		if !res.MainChain {
+			// Kept on a side branch with as much work as the tip: not
+			// relayed, as a block mined on a stale tip is not announced.
+			verdict = p2p.Ignore
+		}
 	case verdict == p2p.Reject:
 		n.log.Warn("block from peer rejected", "peer", from, "hash", b.Hash(), "err", err)
 		n.host.Penalize(from, penaltyInvalidBlock, "relayed an invalid block: "+err.Error())

@@ -22,7 +22,7 @@ func pinThreads(n int) (restore func() error, err error) {
 		return nil, fmt.Errorf("read CPU affinity: %w", err)
 	}
 	var some unix.CPUSet
-	for cpu := 0; cpu < 8*1024 && some.Count() < n && some.Count() < all.Count(); cpu++ {
+	for cpu, want := 0, min(n, all.Count()); some.Count() < want; cpu++ {
 		if all.IsSet(cpu) {
 			some.Set(cpu)
 		}

@@ -124,19 +124,30 @@ func measure(procs int, fn func() error) (r run, err error) {
 		flush: chain.FlushTime() - flush, flushWrite: chain.FlushWriteTime() - write, flushes: chain.Flushes() - flushes}, err
 }
 
-// connect opens a fresh chain with the given signature workers and cache
-// bound, connects the prefix untimed, and measures connecting the work
-// blocks on procs cores (including the flush of what the chain still holds
-// in memory at the end). When between is set it runs after each block, and
-// its time is left out of the run's figures and returned on its own.
-func (w *connectWork) connect(workers, procs, cacheBytes int, profile string, between func(block int)) (measured, paused run, err error) {
-	dir, err := os.MkdirTemp("", "ledger-bench")
-	if err != nil {
-		return run{}, run{}, err
+// connectRun is one connect measurement.
+type connectRun struct {
+	workers, procs, cacheBytes int
+	dir                        string          // the store's directory; a fresh temporary one when empty
+	profile                    string          // write a CPU profile of the measured part here, when set
+	start                      func() error    // called as the measured part begins, when set
+	between                    func(block int) // called after each block, its time left out, when set
+}
+
+// connect opens a fresh chain with r's signature workers and cache bound,
+// connects the prefix untimed, and measures connecting the work blocks on
+// r.procs cores (including the flush of what the chain still holds in
+// memory at the end). The time of r.between is left out of the run's
+// figures and returned on its own.
+func (w *connectWork) connect(r connectRun) (measured, paused run, err error) {
+	dir := r.dir
+	if dir == "" {
+		if dir, err = os.MkdirTemp("", "ledger-bench"); err != nil {
+			return run{}, run{}, err
+		}
+		defer os.RemoveAll(dir)
 	}
-	defer os.RemoveAll(dir)
 	open := func() (*chain.Chain, error) {
-		return chain.Open(dir, w.params, chain.Options{SigWorkers: workers, NoSync: true, CacheBytes: cacheBytes, Logger: quiet})
+		return chain.Open(dir, w.params, chain.Options{SigWorkers: r.workers, NoSync: true, CacheBytes: r.cacheBytes, Logger: quiet})
 	}
 	c, err := open()
 	if err != nil {
@@ -157,8 +168,8 @@ func (w *connectWork) connect(workers, procs, cacheBytes int, profile string, be
 		return run{}, run{}, err
 	}
 	defer c.Close()
-	if profile != "" {
-		f, err := os.Create(profile)
+	if r.profile != "" {
+		f, err := os.Create(r.profile)
 		if err != nil {
 			return run{}, run{}, err
 		}
@@ -168,7 +179,12 @@ func (w *connectWork) connect(workers, procs, cacheBytes int, profile string, be
 		}
 		defer pprof.StopCPUProfile()
 	}
-	measured, err = measure(procs, func() error {
+	measured, err = measure(r.procs, func() error {
+		if r.start != nil {
+			if err := r.start(); err != nil {
+				return err
+			}
+		}
 		// As the sync does, each block's successor is prepared while the
 		// block is processed (with one worker, Prepare does nothing).
 		if w.prepare {
@@ -181,11 +197,11 @@ func (w *connectWork) connect(workers, procs, cacheBytes int, profile string, be
 			if _, err := c.ProcessBlock(b, now); err != nil {
 				return err
 			}
-			if between != nil {
+			if r.between != nil {
 				wall, cpu := time.Now(), cpuTime()
 				// Labelled, so that a profile of the run can leave it out
 				// (go tool pprof -tagignore bench=bound).
-				pprof.Do(context.Background(), pprof.Labels("bench", "bound"), func(context.Context) { between(i) })
+				pprof.Do(context.Background(), pprof.Labels("bench", "bound"), func(context.Context) { r.between(i) })
 				paused.wall += time.Since(wall)
 				paused.cpu += cpuTime() - cpu
 			}
@@ -195,39 +211,6 @@ func (w *connectWork) connect(workers, procs, cacheBytes int, profile string, be
 	measured.wall -= paused.wall
 	measured.cpu -= paused.cpu
 	return measured, paused, err
-}
-
-// sigScaling returns how many times faster the machine checks a quarter of
-// the blocks' signatures on procs cores (one goroutine per core, each with
-// its share) than on one: what the machine lets the bound itself gain from
-// its cores, the ceiling of the steady speed-up, whose work is ~90%
-// signature checks. The machine's SHA-256 loop is a poorer guide to it:
-// the field arithmetic of a verification scales differently on a host
-// whose cores share execution units.
-func (w *connectWork) sigScaling(procs int) (float64, error) {
-	jobs := w.sigJobs[:max(1, len(w.sigJobs)/4)]
-	one, err := measure(1, func() error { checkSigs(jobs); return nil })
-	if err != nil {
-		return 0, err
-	}
-	all, err := measure(procs, func() error {
-		var wg sync.WaitGroup
-		per := (len(jobs) + procs - 1) / procs
-		for i := 0; i < len(jobs); i += per {
-			part := jobs[i:min(i+per, len(jobs))]
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				checkSigs(part)
-			}()
-		}
-		wg.Wait()
-		return nil
-	})
-	if err != nil {
-		return 0, err
-	}
-	return one.wall.Seconds() / all.wall.Seconds(), nil
 }
 
 // verifyBound checks the signatures of block i, one Schnorr verification
@@ -247,6 +230,16 @@ func checkSigs(jobs []sigCheck) {
 		}
 	}
 }
+
+// turn is how long a child of an interleaved measurement runs before it is
+// frozen and the other runs: long against the few microseconds a switch
+// takes, short against the seconds over which other load on a shared
+// machine moves its speed.
+const turn = 200 * time.Millisecond
+
+// sigTurns is how many turns each child of the interleaved signature
+// measurement runs.
+const sigTurns = 15
 
 // connectThroughput builds blocks full of signed transactions and measures
 // connecting them, rounds times each way:
@@ -270,10 +263,20 @@ func checkSigs(jobs []sigCheck) {
 //     core, with the default cache, against the wall time of the one-core
 //     run with a cache that holds every block.
 //   - the speed-up in the steady state of a long sync: one worker on one
-//     core and one worker per core on every core, both with a cache of
+//     core against one worker per core on every core, both with a cache of
 //     scaleCache bytes, which the blocks fill several times, so that the
 //     store flushes in the background while later blocks are checked, as it
-//     does through a long sync; the last flush still ends each run.
+//     does through a long sync. The two run interleaved (see interleave),
+//     as two processes that take turns, until the faster has connected
+//     every block; each one's rate is over the blocks it connected in its
+//     own running time.
+//   - how signature checks alone scale, the ceiling of the steady speed-up
+//     (its work is ~90% signature checks): one goroutine on one core
+//     against one per core on every core, each going round its share of
+//     the blocks' checks, interleaved the same way for sigTurns turns each.
+//     The machine's SHA-256 loop is a poorer guide to it: the field
+//     arithmetic of a verification scales differently on a host whose cores
+//     share execution units.
 //
 // Runs with more than one worker prepare each block's successor while the
 // block is processed (chain.Prepare), as the node's sync does; -no-prepare
@@ -281,10 +284,9 @@ func checkSigs(jobs []sigCheck) {
 //
 // The machine may be shared: each round also measures the machine's own
 // scaling (a SHA-256 loop on one goroutine and on one per core) before and
-// after its runs, and how signature checks alone scale (sigScaling), the
-// ceiling of the steady speed-up. Every round's figures are printed, then their medians, and
-// the medians of the rounds in which the machine itself scaled within 5% of
-// its core count, when there are any.
+// after its runs. Every round's figures are printed, then their medians,
+// and the medians of the rounds in which the machine itself scaled within
+// 5% of its core count, when there are any.
 func connectThroughput(nBlocks, perBlock, rounds, scaleCache int, profile string, prepare bool) error {
 	w := buildConnectWork(nBlocks, perBlock)
 	w.prepare = prepare
@@ -293,49 +295,52 @@ func connectThroughput(nBlocks, perBlock, rounds, scaleCache int, profile string
 	if !prepare {
 		ahead = "no block prepared ahead"
 	}
-	fmt.Printf("block connect (%d blocks x %d signed txs, fsync off, %d rounds; speed-ups on %d cores, steady state with a %d KiB cache; %s):\n",
-		nBlocks, perBlock, rounds, cpus, scaleCache>>10, ahead)
+	fmt.Printf("block connect (%d blocks x %d signed txs, fsync off, %d rounds; speed-ups on %d cores, steady state with a %d KiB cache; %s; steady state and signatures alone interleaved in turns of %s):\n",
+		nBlocks, perBlock, rounds, cpus, scaleCache>>10, ahead, turn)
+	work := childSpec{Blocks: nBlocks, PerBlock: perBlock, NoPrepare: !prepare}
 	var all, quiet []roundFigures
 	for r := 0; r < rounds; r++ {
 		machine := machineScaling(cpus)
-		var one, bound, whole, wholeBound, end, scaleOne, scaleAll run
+		var one, bound, whole, wholeBound, end run
 		runs := []struct {
-			into                     *run
-			workers, procs, cacheCap int
-			profile                  string
-			between                  func(int)
+			into     *run
+			paused   *run
+			settings connectRun
 		}{
-			// The one-core run checks each block's signatures again after
+			// The one-core runs check each block's signatures again after
 			// connecting it, timed apart: the bound, measured in the same
 			// moments as the connect, so that the machine's speed, which
 			// other load on it moves, cancels out of their ratio.
-			{&one, 1, 1, 0, profile, w.verifyBound}, // profile the first one-core run only
-			{&whole, 1, 1, 1 << 40, "", w.verifyBound},
-			{&end, cpus, cpus, 0, "", nil},
-			{&scaleOne, 1, 1, scaleCache, "", nil},
-			{&scaleAll, cpus, cpus, scaleCache, "", nil},
+			{&one, &bound, connectRun{workers: 1, procs: 1, profile: profile, between: w.verifyBound}}, // profile the first one-core run only
+			{&whole, &wholeBound, connectRun{workers: 1, procs: 1, cacheBytes: 1 << 40, between: w.verifyBound}},
+			{&end, nil, connectRun{workers: cpus, procs: cpus}},
 		}
 		profile = ""
-		sigUp, err := w.sigScaling(cpus)
-		if err != nil {
-			return err
-		}
-		for i, c := range runs {
-			m, paused, err := w.connect(c.workers, c.procs, c.cacheCap, c.profile, c.between)
+		for _, c := range runs {
+			m, paused, err := w.connect(c.settings)
 			if err != nil {
 				return err
 			}
 			*c.into = m
-			switch i {
-			case 0:
-				bound = paused
-			case 1:
-				wholeBound = paused
+			if c.paused != nil {
+				*c.paused = paused
 			}
+		}
+		sigs := work
+		sigs.Kind, sigs.Procs = "sigs", 1
+		sigsAll := sigs
+		sigsAll.Procs = cpus
+		sigOne, sigAll, err := interleave(sigs, sigsAll, turn, sigTurns)
+		if err != nil {
+			return fmt.Errorf("signatures alone: %w", err)
+		}
+		steady, steadyAll, err := interleavedSteady(work, cpus, scaleCache)
+		if err != nil {
+			return fmt.Errorf("steady state: %w", err)
 		}
 		f := roundFigures{
 			machine:    min(machine, machineScaling(cpus)),
-			sigUp:      sigUp,
+			sigUp:      sigAll.rate() / sigOne.rate(),
 			boundRate:  float64(w.txs) / bound.cpu.Seconds(),
 			oneRate:    float64(w.txs) / one.cpu.Seconds(),
 			ofBound:    bound.cpu.Seconds() / one.cpu.Seconds(),
@@ -343,10 +348,10 @@ func connectThroughput(nBlocks, perBlock, rounds, scaleCache int, profile string
 			flush:      whole.flush.Seconds() / whole.wall.Seconds(),
 			flushWrite: whole.flushWrite.Seconds() / whole.wall.Seconds(),
 			endUp:      whole.wall.Seconds() / end.wall.Seconds(),
-			steadyUp:   scaleOne.wall.Seconds() / scaleAll.wall.Seconds(),
-			idle:       1 - scaleAll.cpu.Seconds()/(float64(cpus)*scaleAll.wall.Seconds()),
-			cpuCost:    scaleAll.cpu.Seconds() / scaleOne.cpu.Seconds(),
-			flushes:    scaleAll.flushes,
+			steadyUp:   steadyAll.rate() / steady.rate(),
+			idle:       1 - steadyAll.cpu.Seconds()/(float64(cpus)*steadyAll.running.Seconds()),
+			cpuCost:    (steadyAll.cpu.Seconds() / float64(steadyAll.units)) / (steady.cpu.Seconds() / float64(steady.units)),
+			flushes:    steadyAll.flushes,
 		}
 		f.serial = 1 - whole.parallel.Seconds()/whole.wall.Seconds() - f.flush
 		fmt.Printf("  round %d: %s\n", r+1, f)
@@ -369,6 +374,23 @@ func connectThroughput(nBlocks, perBlock, rounds, scaleCache int, profile string
 	return nil
 }
 
+// interleavedSteady measures the steady state of a long sync (see
+// connectThroughput): work's blocks connected with one worker on one core
+// and with one worker per core on cpus cores, each with a cache of cache
+// bytes, interleaved until the faster has connected every block.
+func interleavedSteady(work childSpec, cpus, cache int) (one, all childResult, err error) {
+	specs := [2]childSpec{work, work}
+	for i, procs := range []int{1, cpus} {
+		dir, err := os.MkdirTemp("", "ledger-bench")
+		if err != nil {
+			return childResult{}, childResult{}, err
+		}
+		defer os.RemoveAll(dir)
+		specs[i].Kind, specs[i].Procs, specs[i].Cache, specs[i].Dir = "connect", procs, cache, dir
+	}
+	return interleave(specs[0], specs[1], turn, 0)
+}
+
 // roundFigures are one round's connect figures.
 type roundFigures struct {
 	machine            float64 // the machine's own scaling around the round
@@ -380,14 +402,14 @@ type roundFigures struct {
 	endUp, steadyUp    float64 // speed-ups: one flush at the end, and in the steady state
 	// The steady speed-up is cores x (1 - idle) / cpuCost: idle is the share
 	// of the all-core run's core time no goroutine used (serial steps, waits
-	// at the end of parallel sections, the last flush), cpuCost its CPU time
-	// over the one-core run's (work added by running in parallel, and cores
-	// slowed by each other or by other load on the machine).
+	// at the end of parallel sections), cpuCost its CPU time per block over
+	// the one-core run's (work added by running in parallel, and cores
+	// slowed by each other).
 	idle, cpuCost float64
 	// sigUp is how many times faster the machine checks signatures alone
-	// on every core than on one (sigScaling), measured in the same round.
+	// on every core than on one, measured in the same round.
 	sigUp   float64
-	flushes int64 // store flushes in the steady-state run on every core
+	flushes int64 // store flushes of the steady-state run on every core, while it was measured
 }
 
 func (f roundFigures) String() string {

@@ -23,6 +23,13 @@ import (
 )
 
 func main() {
+	if child, err := runChildFromEnv(); child {
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench child:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	blocks := flag.Int("blocks", 40, "blocks of transactions to connect")
 	perBlock := flag.Int("txs", 500, "transactions per block")
 	rounds := flag.Int("rounds", 3, "connect measurements of each kind (their medians are reported)")

@@ -1,0 +1,106 @@
+//go:build unix
+
+package main
+
+import (
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestMain lets the test binary be the child of an interleaved measurement,
+// as the bench binary is.
+func TestMain(m *testing.M) {
+	if child, err := runChildFromEnv(); child {
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench child:", err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// progressTimes returns the CLOCK_MONOTONIC times of a child's progress lines.
+func progressTimes(t *testing.T, k *child) []int64 {
+	t.Helper()
+	var out []int64
+	for _, l := range k.output() {
+		f := strings.Fields(l)
+		if len(f) != 4 {
+			t.Fatalf("progress line %q", l)
+		}
+		mono, err := strconv.ParseInt(f[1], 10, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, mono)
+	}
+	return out
+}
+
+func TestInterleavedChildrenMakeProgressOnlyInTheirTurns(t *testing.T) {
+	work := childSpec{Kind: "sigs", Blocks: 1, PerBlock: 64}
+	one, all := work, work
+	one.Procs, all.Procs = 1, 2
+	const turns = 4
+	kids, err := runInterleaved(one, all, 20*time.Millisecond, turns)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, k := range kids {
+		if !k.ended || !k.exited {
+			t.Errorf("child %d: ended %v, exited %v, want both", i, k.ended, k.exited)
+		}
+		// Frozen once before its first turn and after each.
+		if len(k.frozen) != turns+1 {
+			t.Errorf("child %d: frozen %d times, want %d", i, len(k.frozen), turns+1)
+		}
+		times := progressTimes(t, k)
+		if len(times) < 2 {
+			t.Fatalf("child %d: %d progress lines", i, len(times))
+		}
+		for _, at := range times {
+			for _, f := range k.frozen {
+				if at >= f.from && at < f.to {
+					t.Errorf("child %d made progress at %d, while frozen in [%d, %d)", i, at, f.from, f.to)
+				}
+			}
+		}
+		r, err := parseProgress(k.output(), k.frozen)
+		if err != nil {
+			t.Fatalf("child %d: %v", i, err)
+		}
+		wall := time.Duration(times[len(times)-1] - times[0])
+		if r.running >= wall {
+			t.Errorf("child %d: running time %s not less than the %s from its first line to its last", i, r.running, wall)
+		}
+	}
+	// The turns alternate: each child's first turn is over before the
+	// other's begins.
+	if a, b := kids[0].frozen[1].from, kids[1].frozen[0].to; a > b {
+		t.Errorf("the second child was thawed at %d, before the first was frozen at %d", b, a)
+	}
+}
+
+func TestInterleavedConnectEndsWhenAChildHasConnectedEveryBlock(t *testing.T) {
+	work := childSpec{Kind: "connect", Blocks: 2, PerBlock: 10, Cache: 1 << 20}
+	one, all := work, work
+	one.Procs, all.Procs = 1, 2
+	one.Dir, all.Dir = t.TempDir(), t.TempDir()
+	ra, rb, err := interleave(one, all, 20*time.Millisecond, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if max(ra.units, rb.units) != 20 {
+		t.Errorf("units %d and %d: neither child connected all 20 transactions", ra.units, rb.units)
+	}
+	for _, r := range []childResult{ra, rb} {
+		if r.units%10 != 0 || r.running <= 0 || r.cpu <= 0 {
+			t.Errorf("result %+v: want whole blocks, running and CPU time", r)
+		}
+	}
+}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -27,8 +28,8 @@ type childSpec struct {
 	Procs     int    // cores
 	Cache     int    // chain cache bytes (connect)
 	Dir       string // the store's directory (connect)
-	Blocks    int    // work blocks
-	PerBlock  int    // transactions per work block
+	Work      string // the file the work was saved to (see connectWork.save)
+	SigsPer   int    // signature checks per progress line (sigs; 0: 16)
 	NoPrepare bool   // connect each block without preparing its successor
 }
 
@@ -53,20 +54,24 @@ func runChildFromEnv() (bool, error) {
 // CLOCK_MONOTONIC time in nanoseconds, the process's CPU time in
 // nanoseconds, and the chain's store flushes so far.
 func runChild(spec childSpec, in io.Reader, out io.Writer) error {
-	w := buildConnectWork(spec.Blocks, spec.PerBlock)
+	w, err := loadConnectWork(spec.Work)
+	if err != nil {
+		return err
+	}
 	w.prepare = !spec.NoPrepare
+	perBlock := w.txs / len(w.blocks)
 	p := &progress{in: in, out: out}
 	switch spec.Kind {
 	case "connect":
 		_, _, err := w.connect(connectRun{workers: spec.Procs, procs: spec.Procs, cacheBytes: spec.Cache, dir: spec.Dir,
-			start: p.begin, between: func(int) { p.add(spec.PerBlock) }})
+			start: p.begin, between: func(int) { p.add(perBlock) }})
 		return err
 	case "sigs":
 		_, err := measure(spec.Procs, func() error {
 			if err := p.begin(); err != nil {
 				return err
 			}
-			checkSigsUntilKilled(w.sigJobs, spec.Procs, p)
+			checkSigsUntilKilled(w.sigJobs, spec.Procs, cmp.Or(spec.SigsPer, 16), p)
 			return nil
 		})
 		return err
@@ -75,9 +80,9 @@ func runChild(spec childSpec, in io.Reader, out io.Writer) error {
 }
 
 // checkSigsUntilKilled checks jobs on procs goroutines, each going round its
-// share, and never returns: the child is killed when its turns are over.
-func checkSigsUntilKilled(jobs []sigCheck, procs int, p *progress) {
-	const unit = 16 // signature checks per progress line
+// share and adding a progress line every unit checks, and never returns:
+// the child is killed when its turns are over.
+func checkSigsUntilKilled(jobs []sigCheck, procs, unit int, p *progress) {
 	per := (len(jobs) + procs - 1) / procs
 	for i := 0; i < len(jobs); i += per {
 		share := jobs[i:min(i+per, len(jobs))]

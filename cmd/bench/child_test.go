@@ -1,9 +1,16 @@
 package main
 
 import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ledgerd/ledger/block"
 )
 
 func TestRunningTimeLeavesOutTheSpansTheChildWasFrozen(t *testing.T) {
@@ -63,8 +70,60 @@ func TestProgressThatCannotBeMeasuredIsRefused(t *testing.T) {
 }
 
 func TestAChildOfAnUnknownKindFails(t *testing.T) {
-	err := runChild(childSpec{Kind: "nap", Procs: 1, Blocks: 1, PerBlock: 1}, strings.NewReader(""), &strings.Builder{})
+	path := filepath.Join(t.TempDir(), "work")
+	if err := buildConnectWork(1, 1).save(path); err != nil {
+		t.Fatal(err)
+	}
+	err := runChild(childSpec{Kind: "nap", Procs: 1, Work: path}, strings.NewReader(""), &strings.Builder{})
 	if err == nil || !strings.Contains(err.Error(), `unknown child kind "nap"`) {
 		t.Fatalf("got %v", err)
+	}
+}
+
+func TestSavedWorkLoadsAsItWasBuilt(t *testing.T) {
+	w := buildConnectWork(3, 4)
+	path := filepath.Join(t.TempDir(), "work")
+	if err := w.save(path); err != nil {
+		t.Fatal(err)
+	}
+	got, err := loadConnectWork(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.params != w.params || got.txs != w.txs || !slices.Equal(got.sigJobs, w.sigJobs) {
+		t.Errorf("loaded params %s, %d txs, %d signature checks; want %s, %d, %d", got.params.Name, got.txs, len(got.sigJobs), w.params.Name, w.txs, len(w.sigJobs))
+	}
+	for _, list := range []struct{ got, want []*block.Block }{{got.prefix, w.prefix}, {got.blocks, w.blocks}} {
+		if len(list.got) != len(list.want) {
+			t.Fatalf("%d blocks loaded, want %d", len(list.got), len(list.want))
+		}
+		for i := range list.got {
+			if !bytes.Equal(list.got[i].Encode(), list.want[i].Encode()) {
+				t.Errorf("block %d differs", i)
+			}
+		}
+	}
+}
+
+func TestWorkThatCannotBeLoadedIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name    string
+		content []byte
+		want    string
+	}{
+		{"empty", nil, "EOF"},
+		{"not gob", []byte("blocks"), "load work"},
+	} {
+		path := filepath.Join(dir, tc.name)
+		if err := os.WriteFile(path, tc.content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := loadConnectWork(path); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want %q", tc.name, err, tc.want)
+		}
+	}
+	if _, err := loadConnectWork(filepath.Join(dir, "missing")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing file: got %v", err)
 	}
 }

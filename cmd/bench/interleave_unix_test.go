@@ -5,6 +5,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -42,12 +43,24 @@ func progressTimes(t *testing.T, k *child) []int64 {
 	return out
 }
 
+// savedTestWork saves blocks x perBlock transactions of work for children.
+func savedTestWork(t *testing.T, blocks, perBlock int) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "work")
+	if err := buildConnectWork(blocks, perBlock).save(path); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 func TestInterleavedChildrenMakeProgressOnlyInTheirTurns(t *testing.T) {
-	work := childSpec{Kind: "sigs", Blocks: 1, PerBlock: 64}
+	// A line per check, and turns of many checks even with the race
+	// detector on, so that each turn shows progress.
+	work := childSpec{Kind: "sigs", Work: savedTestWork(t, 1, 64), SigsPer: 1}
 	one, all := work, work
 	one.Procs, all.Procs = 1, 2
 	const turns = 4
-	kids, err := runInterleaved(one, all, 20*time.Millisecond, turns)
+	kids, err := runInterleaved(one, all, 50*time.Millisecond, turns)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +100,7 @@ func TestInterleavedChildrenMakeProgressOnlyInTheirTurns(t *testing.T) {
 }
 
 func TestInterleavedConnectEndsWhenAChildHasConnectedEveryBlock(t *testing.T) {
-	work := childSpec{Kind: "connect", Blocks: 2, PerBlock: 10, Cache: 1 << 20}
+	work := childSpec{Kind: "connect", Work: savedTestWork(t, 2, 10), Cache: 1 << 20}
 	one, all := work, work
 	one.Procs, all.Procs = 1, 2
 	one.Dir, all.Dir = t.TempDir(), t.TempDir()

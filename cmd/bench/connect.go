@@ -238,15 +238,22 @@ func checkSigs(jobs []sigCheck) {
 	}
 }
 
-// turn is how long a child of an interleaved measurement runs before it is
-// frozen and the other runs: long against the few microseconds a switch
-// takes, short against the seconds over which other load on a shared
-// machine moves its speed.
-const turn = 200 * time.Millisecond
+// connectOptions are the settings of connectThroughput.
+type connectOptions struct {
+	blocks, perBlock, rounds int
+	scaleCache               int    // cache bytes of the steady-state runs
+	profile                  string // CPU profile of the first one-core run
+	prepare                  bool   // prepare each block's successor while it is processed
+	// turn is how long a child of an interleaved measurement runs before
+	// it is frozen and the other runs: long against the few microseconds
+	// a switch takes, short against the seconds over which other load on
+	// a shared machine moves its speed.
+	turn time.Duration
+}
 
-// sigTurns is how many turns each child of the interleaved signature
-// measurement runs.
-const sigTurns = 15
+// sigRunning is about how long each child of the interleaved signature
+// measurement runs, in turns.
+const sigRunning = 3 * time.Second
 
 // connectThroughput builds blocks full of signed transactions and measures
 // connecting them, rounds times each way:
@@ -271,7 +278,7 @@ const sigTurns = 15
 //     run with a cache that holds every block.
 //   - the speed-up in the steady state of a long sync: one worker on one
 //     core against one worker per core on every core, both with a cache of
-//     scaleCache bytes, which the blocks fill several times, so that the
+//     o.scaleCache bytes, which the blocks fill several times, so that the
 //     store flushes in the background while later blocks are checked, as it
 //     does through a long sync. The two run interleaved (see interleave),
 //     as two processes that take turns, until the faster has connected
@@ -280,7 +287,7 @@ const sigTurns = 15
 //   - how signature checks alone scale, the ceiling of the steady speed-up
 //     (its work is ~90% signature checks): one goroutine on one core
 //     against one per core on every core, each going round its share of
-//     the blocks' checks, interleaved the same way for sigTurns turns each.
+//     the blocks' checks, interleaved the same way for sigRunning each.
 //     The machine's SHA-256 loop is a poorer guide to it: the field
 //     arithmetic of a verification scales differently on a host whose cores
 //     share execution units.
@@ -294,16 +301,16 @@ const sigTurns = 15
 // after its runs. Every round's figures are printed, then their medians,
 // and the medians of the rounds in which the machine itself scaled within
 // 5% of its core count, when there are any.
-func connectThroughput(nBlocks, perBlock, rounds, scaleCache int, profile string, prepare bool) error {
-	w := buildConnectWork(nBlocks, perBlock)
-	w.prepare = prepare
+func connectThroughput(o connectOptions) error {
+	w := buildConnectWork(o.blocks, o.perBlock)
+	w.prepare = o.prepare
 	cpus := runtime.NumCPU()
 	ahead := "each block's successor prepared while it is processed"
-	if !prepare {
+	if !o.prepare {
 		ahead = "no block prepared ahead"
 	}
 	fmt.Printf("block connect (%d blocks x %d signed txs, fsync off, %d rounds; speed-ups on %d cores, steady state with a %d KiB cache; %s; steady state and signatures alone interleaved in turns of %s):\n",
-		nBlocks, perBlock, rounds, cpus, scaleCache>>10, ahead, turn)
+		o.blocks, o.perBlock, o.rounds, cpus, o.scaleCache>>10, ahead, o.turn)
 	saved, err := os.CreateTemp("", "ledger-bench-work")
 	if err != nil {
 		return err
@@ -313,9 +320,10 @@ func connectThroughput(nBlocks, perBlock, rounds, scaleCache int, profile string
 	if err := w.save(saved.Name()); err != nil {
 		return err
 	}
-	work := childSpec{Work: saved.Name(), NoPrepare: !prepare}
+	work := childSpec{Work: saved.Name(), NoPrepare: !o.prepare}
 	var all, quiet []roundFigures
-	for r := 0; r < rounds; r++ {
+	profile := o.profile
+	for r := 0; r < o.rounds; r++ {
 		machine := machineScaling(cpus)
 		var one, bound, whole, wholeBound, end run
 		runs := []struct {
@@ -346,11 +354,11 @@ func connectThroughput(nBlocks, perBlock, rounds, scaleCache int, profile string
 		sigs.Kind, sigs.Procs = "sigs", 1
 		sigsAll := sigs
 		sigsAll.Procs = cpus
-		sigOne, sigAll, err := interleave(sigs, sigsAll, turn, sigTurns)
+		sigOne, sigAll, err := interleave(sigs, sigsAll, o.turn, max(1, int(sigRunning/o.turn)))
 		if err != nil {
 			return fmt.Errorf("signatures alone: %w", err)
 		}
-		steady, steadyAll, err := interleavedSteady(work, cpus, scaleCache)
+		steady, steadyAll, err := interleavedSteady(work, cpus, o.scaleCache, o.turn)
 		if err != nil {
 			return fmt.Errorf("steady state: %w", err)
 		}
@@ -393,8 +401,9 @@ func connectThroughput(nBlocks, perBlock, rounds, scaleCache int, profile string
 // interleavedSteady measures the steady state of a long sync (see
 // connectThroughput): work's blocks connected with one worker on one core
 // and with one worker per core on cpus cores, each with a cache of cache
-// bytes, interleaved until the faster has connected every block.
-func interleavedSteady(work childSpec, cpus, cache int) (one, all childResult, err error) {
+// bytes, interleaved in turns of turn until the faster has connected every
+// block.
+func interleavedSteady(work childSpec, cpus, cache int, turn time.Duration) (one, all childResult, err error) {
 	specs := [2]childSpec{work, work}
 	for i, procs := range []int{1, cpus} {
 		dir, err := os.MkdirTemp("", "ledger-bench")

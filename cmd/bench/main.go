@@ -38,13 +38,15 @@ func main() {
 	scaleCache := flag.Int("scale-cache", 2<<20, "chain cache bytes of the steady-state speed-up runs (small enough for the blocks to fill it several times)")
 	hashTime := flag.Duration("hash-time", 2*time.Second, "how long each hash-rate measurement runs")
 	noPrepare := flag.Bool("no-prepare", false, "connect each block without preparing its successor (chain.Prepare) while it is processed, to measure what preparing gains")
+	turn := flag.Duration("turn", 200*time.Millisecond, "how long each process of an interleaved measurement (steady speed-up, signatures alone) runs before the other takes its turn")
 	flag.Parse()
-	if err := checkFlags(*blocks, *perBlock, *rounds, *scaleCache, *hashTime); err != nil {
+	if err := checkFlags(*blocks, *perBlock, *rounds, *scaleCache, *hashTime, *turn); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(2)
 	}
 	fmt.Printf("machine: %s/%s, %d CPUs, %s\n\n", runtime.GOOS, runtime.GOARCH, runtime.NumCPU(), runtime.Version())
-	if err := connectThroughput(*blocks, *perBlock, *rounds, *scaleCache, *profile, !*noPrepare); err != nil {
+	opts := connectOptions{blocks: *blocks, perBlock: *perBlock, rounds: *rounds, scaleCache: *scaleCache, profile: *profile, prepare: !*noPrepare, turn: *turn}
+	if err := connectThroughput(opts); err != nil {
 		fmt.Fprintln(os.Stderr, "error:", err)
 		os.Exit(1)
 	}
@@ -56,7 +58,7 @@ func main() {
 }
 
 // checkFlags refuses sizes the measurements cannot be taken with.
-func checkFlags(blocks, perBlock, rounds, scaleCache int, hashTime time.Duration) error {
+func checkFlags(blocks, perBlock, rounds, scaleCache int, hashTime, turn time.Duration) error {
 	for _, f := range []struct {
 		name  string
 		value int
@@ -65,8 +67,13 @@ func checkFlags(blocks, perBlock, rounds, scaleCache int, hashTime time.Duration
 			return fmt.Errorf("%s must be at least 1, got %d", f.name, f.value)
 		}
 	}
-	if hashTime <= 0 {
-		return fmt.Errorf("-hash-time must be positive, got %s", hashTime)
+	for _, f := range []struct {
+		name  string
+		value time.Duration
+	}{{"-hash-time", hashTime}, {"-turn", turn}} {
+		if f.value <= 0 {
+			return fmt.Errorf("%s must be positive, got %s", f.name, f.value)
+		}
 	}
 	return nil
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -79,7 +80,7 @@ func runInterleaved(a, b childSpec, turn time.Duration, turns int) (kids []*chil
 	for n := 0; turns == 0 || n < turns; n++ {
 		done := false
 		for _, k := range kids {
-			if err := k.runFor(turn); err != nil {
+			if err := k.runFor(turn, n); err != nil {
 				return kids, err
 			}
 			done = done || k.exited
@@ -182,11 +183,17 @@ func (k *child) waitReady() error {
 	}
 }
 
-// runFor thaws the child, lets it run for d, and freezes it again. A child
-// that has exited is left alone.
-func (k *child) runFor(d time.Duration) error {
+// runFor thaws the child for its n-th turn, lets it run for d, and freezes
+// it again. A child on fewer cores than the machine has runs each turn on
+// the next of them (see pinTurn). A child that has exited is left alone.
+func (k *child) runFor(d time.Duration, n int) error {
 	if k.exited {
 		return nil
+	}
+	if k.spec.Procs < runtime.NumCPU() {
+		if err := pinTurn(k.pid, k.spec.Procs, n); err != nil {
+			return fmt.Errorf("move child to its turn's CPUs: %w", err)
+		}
 	}
 	k.frozen[len(k.frozen)-1].to = monotonicNanos()
 	if err := syscall.Kill(k.pid, syscall.SIGCONT); err != nil {

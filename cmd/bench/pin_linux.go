@@ -27,19 +27,45 @@ func pinThreads(n int) (restore func() error, err error) {
 			some.Set(cpu)
 		}
 	}
-	if err := setThreadsAffinity(&some); err != nil {
-		return nil, errors.Join(err, setThreadsAffinity(&all))
+	const self = "/proc/self/task"
+	if err := setThreadsAffinity(self, &some); err != nil {
+		return nil, errors.Join(err, setThreadsAffinity(self, &all))
 	}
-	return func() error { return setThreadsAffinity(&all) }, nil
+	return func() error { return setThreadsAffinity(self, &all) }, nil
 }
 
-// setThreadsAffinity sets the CPU affinity of every thread of the process.
-// A thread started meanwhile by a thread already set inherits the set; the
-// listing is read again until it shows no thread not set yet.
-func setThreadsAffinity(set *unix.CPUSet) error {
+// pinTurn keeps every thread of process pid on procs of the CPUs this
+// process may use: the turn-th group of procs in rotation. A child of an
+// interleaved measurement that runs on fewer cores than the machine has is
+// moved so at each of its turns, and so sees every core: the cores of a
+// shared virtual machine are not equally fast (one measured 25% slower than
+// the other for seconds), and which is faster changes.
+func pinTurn(pid, procs, turn int) error {
+	var all unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &all); err != nil {
+		return fmt.Errorf("read CPU affinity: %w", err)
+	}
+	var cpus []int
+	for cpu := 0; len(cpus) < all.Count(); cpu++ {
+		if all.IsSet(cpu) {
+			cpus = append(cpus, cpu)
+		}
+	}
+	var some unix.CPUSet
+	for i := range min(procs, len(cpus)) {
+		some.Set(cpus[(turn*procs+i)%len(cpus)])
+	}
+	return setThreadsAffinity(fmt.Sprintf("/proc/%d/task", pid), &some)
+}
+
+// setThreadsAffinity sets the CPU affinity of every thread listed in
+// taskDir (/proc/<pid>/task). A thread started meanwhile by a thread
+// already set inherits the set; the listing is read again until it shows
+// no thread not set yet.
+func setThreadsAffinity(taskDir string, set *unix.CPUSet) error {
 	done := map[int]bool{}
 	for {
-		entries, err := os.ReadDir("/proc/self/task")
+		entries, err := os.ReadDir(taskDir)
 		if err != nil {
 			return fmt.Errorf("list threads: %w", err)
 		}

@@ -4,6 +4,7 @@ package main
 
 import (
 	"os"
+	"os/exec"
 	"runtime"
 	"strconv"
 	"testing"
@@ -67,6 +68,39 @@ func TestPinThreadsKeepsEveryThreadOnNCPUsUntilRestored(t *testing.T) {
 	for tid, n := range threadCPUs(t) {
 		if n != cpus {
 			t.Errorf("thread %d may run on %d CPUs after restore, want %d", tid, n, cpus)
+		}
+	}
+}
+
+func TestPinTurnMovesAProcessToTheNextCPUsAtEachTurn(t *testing.T) {
+	var all unix.CPUSet
+	if err := unix.SchedGetaffinity(0, &all); err != nil {
+		t.Fatal(err)
+	}
+	var cpus []int
+	for cpu := 0; len(cpus) < all.Count(); cpu++ {
+		if all.IsSet(cpu) {
+			cpus = append(cpus, cpu)
+		}
+	}
+	cmd := exec.Command("sleep", "60")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+	}()
+	for turn := range 2 * len(cpus) {
+		if err := pinTurn(cmd.Process.Pid, 1, turn); err != nil {
+			t.Fatal(err)
+		}
+		var got unix.CPUSet
+		if err := unix.SchedGetaffinity(cmd.Process.Pid, &got); err != nil {
+			t.Fatal(err)
+		}
+		if want := cpus[turn%len(cpus)]; got.Count() != 1 || !got.IsSet(want) {
+			t.Errorf("turn %d: the process may run on %d CPUs, CPU %d among them: %v; want only CPU %d", turn, got.Count(), want, got.IsSet(want), want)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"cmp"
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -21,9 +22,10 @@ const childEnv = "LEDGER_BENCH_CHILD"
 
 // childSpec is what a child of an interleaved measurement measures.
 type childSpec struct {
-	// Kind is "connect" (the work blocks, one signature worker per core)
-	// or "sigs" (the blocks' signature checks, one goroutine per core,
-	// round and round until the child is killed).
+	// Kind is "connect" (the work blocks, one signature worker per core),
+	// "sigs" (the blocks' signature checks, one goroutine per core, round
+	// and round until the child is killed) or "sha" (SHA-256 of 32 bytes,
+	// one goroutine per core, until the child is killed).
 	Kind      string
 	Procs     int    // cores
 	Cache     int    // chain cache bytes (connect)
@@ -75,6 +77,15 @@ func runChild(spec childSpec, in io.Reader, out io.Writer) error {
 			return nil
 		})
 		return err
+	case "sha":
+		_, err := measure(spec.Procs, func() error {
+			if err := p.begin(); err != nil {
+				return err
+			}
+			hashUntilKilled(spec.Procs, p)
+			return nil
+		})
+		return err
 	}
 	return fmt.Errorf("unknown child kind %q", spec.Kind)
 }
@@ -93,6 +104,25 @@ func checkSigsUntilKilled(jobs []sigCheck, procs, unit int, p *progress) {
 					checkSigs(share[lo:hi])
 					p.add(hi - lo)
 				}
+			}
+		}()
+	}
+	select {}
+}
+
+// hashUntilKilled hashes 32 bytes over and over on procs goroutines, each
+// adding a progress line every 16,384 hashes (about 5 ms), and never
+// returns: the child is killed when its turns are over.
+func hashUntilKilled(procs int, p *progress) {
+	const unit = 1 << 14
+	for range procs {
+		go func() {
+			var h [32]byte
+			for {
+				for range unit {
+					h = sha256.Sum256(h[:])
+				}
+				p.add(unit)
 			}
 		}()
 	}

@@ -2,14 +2,12 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
 	"runtime"
 	"runtime/pprof"
 	"slices"
-	"sync"
 	"syscall"
 	"time"
 
@@ -251,9 +249,9 @@ type connectOptions struct {
 	turn time.Duration
 }
 
-// sigRunning is about how long each child of the interleaved signature
-// measurement runs, in turns.
-const sigRunning = 3 * time.Second
+// scalingRunning is about how long each child of an interleaved scaling
+// measurement (signatures alone, the machine's SHA-256 loop) runs, in turns.
+const scalingRunning = 3 * time.Second
 
 // connectThroughput builds blocks full of signed transactions and measures
 // connecting them, rounds times each way:
@@ -287,7 +285,7 @@ const sigRunning = 3 * time.Second
 //   - how signature checks alone scale, the ceiling of the steady speed-up
 //     (its work is ~90% signature checks): one goroutine on one core
 //     against one per core on every core, each going round its share of
-//     the blocks' checks, interleaved the same way for sigRunning each.
+//     the blocks' checks, interleaved the same way for scalingRunning each.
 //     The machine's SHA-256 loop is a poorer guide to it: the field
 //     arithmetic of a verification scales differently on a host whose cores
 //     share execution units.
@@ -297,8 +295,8 @@ const sigRunning = 3 * time.Second
 // turns that off, to measure what it gains.
 //
 // The machine may be shared: each round also measures the machine's own
-// scaling (a SHA-256 loop on one goroutine and on one per core) before and
-// after its runs. Every round's figures are printed, then their medians,
+// scaling, a SHA-256 loop on one goroutine and on one per core,
+// interleaved the same way. Every round's figures are printed, then their medians,
 // and the medians of the rounds in which the machine itself scaled within
 // 5% of its core count, when there are any.
 func connectThroughput(o connectOptions) error {
@@ -324,7 +322,10 @@ func connectThroughput(o connectOptions) error {
 	var all, quiet []roundFigures
 	profile := o.profile
 	for r := 0; r < o.rounds; r++ {
-		machine := machineScaling(cpus)
+		machine, err := interleavedScaling(work, "sha", cpus, o.turn)
+		if err != nil {
+			return fmt.Errorf("the machine's scaling: %w", err)
+		}
 		var one, bound, whole, wholeBound, end run
 		runs := []struct {
 			into     *run
@@ -350,11 +351,7 @@ func connectThroughput(o connectOptions) error {
 				*c.paused = paused
 			}
 		}
-		sigs := work
-		sigs.Kind, sigs.Procs = "sigs", 1
-		sigsAll := sigs
-		sigsAll.Procs = cpus
-		sigOne, sigAll, err := interleave(sigs, sigsAll, o.turn, max(1, int(sigRunning/o.turn)))
+		sigUp, err := interleavedScaling(work, "sigs", cpus, o.turn)
 		if err != nil {
 			return fmt.Errorf("signatures alone: %w", err)
 		}
@@ -363,8 +360,8 @@ func connectThroughput(o connectOptions) error {
 			return fmt.Errorf("steady state: %w", err)
 		}
 		f := roundFigures{
-			machine:    min(machine, machineScaling(cpus)),
-			sigUp:      sigAll.rate() / sigOne.rate(),
+			machine:    machine,
+			sigUp:      sigUp,
 			boundRate:  float64(w.txs) / bound.cpu.Seconds(),
 			oneRate:    float64(w.txs) / one.cpu.Seconds(),
 			ofBound:    bound.cpu.Seconds() / one.cpu.Seconds(),
@@ -398,6 +395,21 @@ func connectThroughput(o connectOptions) error {
 	return nil
 }
 
+// interleavedScaling returns how many times faster a child of kind ("sigs"
+// or "sha") works on cpus cores than on one, the two interleaved in turns
+// of turn for about scalingRunning each.
+func interleavedScaling(work childSpec, kind string, cpus int, turn time.Duration) (float64, error) {
+	one := work
+	one.Kind, one.Procs = kind, 1
+	all := one
+	all.Procs = cpus
+	r1, rAll, err := interleave(one, all, turn, max(1, int(scalingRunning/turn)))
+	if err != nil {
+		return 0, err
+	}
+	return rAll.rate() / r1.rate(), nil
+}
+
 // interleavedSteady measures the steady state of a long sync (see
 // connectThroughput): work's blocks connected with one worker on one core
 // and with one worker per core on cpus cores, each with a cache of cache
@@ -418,7 +430,7 @@ func interleavedSteady(work childSpec, cpus, cache int, turn time.Duration) (one
 
 // roundFigures are one round's connect figures.
 type roundFigures struct {
-	machine            float64 // the machine's own scaling around the round
+	machine            float64 // the machine's own scaling in the round
 	boundRate, oneRate float64 // tx/s of CPU time: signature checks alone, and connecting, on one core
 	ofBound            float64 // oneRate / boundRate
 	wholeOf            float64 // the same, with a cache that holds every block
@@ -471,32 +483,4 @@ func medianFigures(rounds []roundFigures) roundFigures {
 		cpuCost:    median(func(r roundFigures) float64 { return r.cpuCost }),
 		flushes:    int64(median(func(r roundFigures) float64 { return float64(r.flushes) })),
 	}
-}
-
-// machineScaling returns how many times more SHA-256 compressions procs
-// goroutines do than one in the same time (about 0.1 s each): what the
-// machine, and whatever else runs on it, lets a process gain from its cores.
-func machineScaling(procs int) float64 {
-	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
-	const n = 100_000
-	loop := func() {
-		var h [32]byte
-		for i := 0; i < n; i++ {
-			h = sha256.Sum256(h[:])
-		}
-	}
-	start := time.Now()
-	loop()
-	one := time.Since(start)
-	start = time.Now()
-	var wg sync.WaitGroup
-	for range procs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			loop()
-		}()
-	}
-	wg.Wait()
-	return float64(procs) * one.Seconds() / time.Since(start).Seconds()
 }

@@ -14,6 +14,7 @@ package headerchain
 
 import (
 	"math/big"
+	"math/bits"
 	"sync/atomic"
 
 	"github.com/ledgerd/ledger/block"
@@ -35,7 +36,8 @@ type Node struct {
 	Hash   chainhash.Hash
 	Header block.Header
 	Height uint64
-	// Work is the cumulative work of the chain from genesis up to and including this header.
+	// Work is the cumulative work of the chain from genesis up to and
+	// including this header. It is shared: callers must not modify it.
 	Work   *big.Int
 	Parent *Node
 	// Seq orders nodes by when they were first added; on equal work the earlier wins.
@@ -50,11 +52,29 @@ type Node struct {
 	anchorTime int64
 }
 
+// workWords is how many machine words a node keeps for its chain work's
+// digits: 320 bits. big.Int's Add needs one word more than its larger
+// operand, so every chain work below 2^256 (any real chain's) is computed
+// in them; a larger one is still exact, in digits allocated apart.
+const workWords = 320 / bits.UintSize
+
+// nodeWithWork is a node allocated together with its chain work and the
+// work's digits: one heap object per header instead of three, which the
+// garbage collector marks in every cycle for as long as the index holds
+// them (a long chain's index holds hundreds of thousands).
+type nodeWithWork struct {
+	node   Node
+	work   big.Int
+	digits [workWords]big.Word
+}
+
 // newNode links the header h (whose hash is hash) below parent, deriving its
 // height, cumulative work, skip pointer and retarget anchor from the parent.
 func newNode(hash chainhash.Hash, h block.Header, parent *Node) *Node {
-	n := &Node{Hash: hash, Header: h, Height: parent.Height + 1, Parent: parent,
-		Work: new(big.Int).Add(parent.Work, pow.Work(h.Difficulty))}
+	a := &nodeWithWork{}
+	a.work.SetBits(a.digits[:0]).Add(parent.Work, pow.Work(h.Difficulty))
+	a.node = Node{Hash: hash, Header: h, Height: parent.Height + 1, Parent: parent, Work: &a.work}
+	n := &a.node
 	n.skip = parent.Ancestor(skipHeight(n.Height))
 	n.anchorTime = parent.anchorTime
 	if n.Height == 1 {

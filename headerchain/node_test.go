@@ -2,13 +2,16 @@ package headerchain
 
 import (
 	"encoding/binary"
+	"math/big"
 	"math/bits"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/ledgerd/ledger/block"
 	"github.com/ledgerd/ledger/chaincfg"
 	"github.com/ledgerd/ledger/chainhash"
+	"github.com/ledgerd/ledger/pow"
 )
 
 // grow inserts count headers above parent into ix without validating them
@@ -169,5 +172,48 @@ func TestAddStoredKeepsArrivalOrder(t *testing.T) {
 	binary.BigEndian.PutUint64(unknown[:], 7)
 	if _, err := re.AddStored(block.Header{Prev: unknown}, 0, 100); err == nil {
 		t.Fatal("a header with an unknown parent was accepted")
+	}
+}
+
+func TestIndexKeepsOneHeapObjectPerHeader(t *testing.T) {
+	const headers = 20_000
+	ix := NewIndex(chaincfg.Regtest)
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	tip := grow(ix, ix.Genesis(), headers, 1)[headers-1]
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	if ix.Len() != headers+1 || tip.Height != headers {
+		t.Fatalf("setup: %d headers indexed, tip at %d", ix.Len(), tip.Height)
+	}
+	// The node with its work and the work's digits, and a share of the
+	// index's map.
+	perHeader := float64(after.HeapObjects-before.HeapObjects) / headers
+	if perHeader > 1.1 {
+		t.Errorf("%.2f live heap objects per indexed header, want about 1", perHeader)
+	}
+	want := new(big.Int).Mul(big.NewInt(headers+1), pow.Work(chaincfg.Regtest.GenesisDifficulty))
+	if tip.Work.Cmp(want) != 0 {
+		t.Errorf("tip work %s, want %s", tip.Work, want)
+	}
+	runtime.KeepAlive(ix)
+}
+
+func TestChainWorkAboveTheNodesDigitsStaysExact(t *testing.T) {
+	ix := NewIndex(chaincfg.Regtest)
+	parent := grow(ix, ix.Genesis(), 1, 2)[0]
+	// A parent whose work already fills the node's digits: the child's
+	// needs more, and gets them apart.
+	huge := new(big.Int).Lsh(big.NewInt(3), 318)
+	parent.Work = huge
+	h := block.Header{Version: CurrentVersion, Prev: parent.Hash, Time: parent.Header.Time + 60, Difficulty: parent.Header.Difficulty}
+	child := ix.insert(h.Hash(), h, parent)
+	want := new(big.Int).Add(huge, pow.Work(h.Difficulty))
+	if child.Work.Cmp(want) != 0 {
+		t.Errorf("child work %s, want %s", child.Work, want)
+	}
+	if huge.Cmp(new(big.Int).Lsh(big.NewInt(3), 318)) != 0 {
+		t.Errorf("the parent's work changed to %s", huge)
 	}
 }

@@ -49,43 +49,44 @@ func runChildFromEnv() (bool, error) {
 	return true, runChild(spec, os.Stdin, os.Stdout)
 }
 
-// runChild builds the work, sets spec's run up, prints "ready" to out and
-// waits for a byte from in; then it prints a progress line to out as it
-// begins and after each unit of work: a block connected, or a few
-// signatures checked. A line holds the units done so far, the
-// CLOCK_MONOTONIC time in nanoseconds, the process's CPU time in
-// nanoseconds, and the chain's store flushes so far.
+// runChild loads the work (connect, sigs), sets spec's run up, prints
+// "ready" to out and waits for a byte from in; then it prints a progress
+// line to out as it begins and after each unit of work: a block connected,
+// or a few signatures checked or hashes taken. A line holds the units done
+// so far, the CLOCK_MONOTONIC time in nanoseconds, the process's CPU time
+// in nanoseconds, and the chain's store flushes so far.
 func runChild(spec childSpec, in io.Reader, out io.Writer) error {
+	if spec.Procs < 1 {
+		return fmt.Errorf("child on %d cores: want at least 1", spec.Procs)
+	}
+	p := &progress{in: in, out: out}
+	// untilKilled runs loop, which never returns, on spec.Procs cores.
+	untilKilled := func(loop func()) error {
+		_, err := measure(spec.Procs, func() error {
+			if err := p.begin(); err != nil {
+				return err
+			}
+			loop()
+			return nil
+		})
+		return err
+	}
+	if spec.Kind == "sha" {
+		return untilKilled(func() { hashUntilKilled(spec.Procs, p) })
+	}
 	w, err := loadConnectWork(spec.Work)
 	if err != nil {
 		return err
 	}
 	w.prepare = !spec.NoPrepare
-	perBlock := w.txs / len(w.blocks)
-	p := &progress{in: in, out: out}
 	switch spec.Kind {
 	case "connect":
+		perBlock := w.txs / len(w.blocks)
 		_, _, err := w.connect(connectRun{workers: spec.Procs, procs: spec.Procs, cacheBytes: spec.Cache, dir: spec.Dir,
 			start: p.begin, between: func(int) { p.add(perBlock) }})
 		return err
 	case "sigs":
-		_, err := measure(spec.Procs, func() error {
-			if err := p.begin(); err != nil {
-				return err
-			}
-			checkSigsUntilKilled(w.sigJobs, spec.Procs, cmp.Or(spec.SigsPer, 16), p)
-			return nil
-		})
-		return err
-	case "sha":
-		_, err := measure(spec.Procs, func() error {
-			if err := p.begin(); err != nil {
-				return err
-			}
-			hashUntilKilled(spec.Procs, p)
-			return nil
-		})
-		return err
+		return untilKilled(func() { checkSigsUntilKilled(w.sigJobs, spec.Procs, cmp.Or(spec.SigsPer, 16), p) })
 	}
 	return fmt.Errorf("unknown child kind %q", spec.Kind)
 }

@@ -69,14 +69,28 @@ func TestProgressThatCannotBeMeasuredIsRefused(t *testing.T) {
 	}
 }
 
-func TestAChildOfAnUnknownKindFails(t *testing.T) {
+func TestAChildThatCannotMeasureFailsBeforeItIsReady(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "work")
 	if err := buildConnectWork(1, 1).save(path); err != nil {
 		t.Fatal(err)
 	}
-	err := runChild(childSpec{Kind: "nap", Procs: 1, Work: path}, strings.NewReader(""), &strings.Builder{})
-	if err == nil || !strings.Contains(err.Error(), `unknown child kind "nap"`) {
-		t.Fatalf("got %v", err)
+	for _, tc := range []struct {
+		name string
+		spec childSpec
+		want string
+	}{
+		{"unknown kind", childSpec{Kind: "nap", Procs: 1, Work: path}, `unknown child kind "nap"`},
+		{"no cores", childSpec{Kind: "sigs", Work: path}, "child on 0 cores"},
+		{"no work", childSpec{Kind: "connect", Procs: 1, Work: filepath.Join(t.TempDir(), "none")}, "no such file"},
+	} {
+		var out strings.Builder
+		err := runChild(tc.spec, strings.NewReader(""), &out)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: got %v, want %q", tc.name, err, tc.want)
+		}
+		if out.Len() != 0 {
+			t.Errorf("%s: printed %q before failing", tc.name, out.String())
+		}
 	}
 }
 

@@ -5,6 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/libp2p/go-libp2p/core/peer"
 )
 
 func TestAddedPeerSurvivesRestartUntilRemoved(t *testing.T) {
@@ -88,4 +91,31 @@ func FuzzLoadAddrBook(f *testing.F) {
 			t.Fatal(err)
 		}
 	})
+}
+
+// A request made after RemovePeer (a peer-exchange callback that runs late,
+// say) must not open the connection again: requests do not dial.
+func TestRequestToARemovedPeerDoesNotReconnect(t *testing.T) {
+	a := newHost(t, t.TempDir())
+	b := newHost(t, t.TempDir())
+	b.Handle("echo/1", 16, func(ctx context.Context, from peer.ID, req []byte) ([]byte, error) { return req, nil })
+	if _, _, err := a.AddPeer(context.Background(), b.Addrs()[0]); err != nil {
+		t.Fatal(err)
+	}
+	if resp, err := a.Request(context.Background(), b.PeerID(), "echo/1", []byte("hi"), 16); err != nil || string(resp) != "hi" {
+		t.Fatalf("setup: request while connected: %q %v", resp, err)
+	}
+	if _, saved, err := a.RemovePeer(b.PeerID().String()); err != nil || !saved {
+		t.Fatalf("remove: saved %v err %v", saved, err)
+	}
+	waitUntil(t, "the removed peer to be disconnected", func() bool { return !connected(a, b) })
+	// The peerstore may still know an address of b (b's own identify, say):
+	// give it one, so that only the request's refusal to dial stops it.
+	a.h.Peerstore().AddAddrs(b.PeerID(), b.h.Addrs(), time.Minute)
+	if _, err := a.Request(context.Background(), b.PeerID(), "echo/1", []byte("hi"), 16); err == nil {
+		t.Fatal("a request to a peer that is not connected was answered")
+	}
+	if connected(a, b) || a.IsConnected(b.PeerID()) {
+		t.Fatal("a request reconnected a removed peer")
+	}
 }

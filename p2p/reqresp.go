@@ -104,15 +104,19 @@ func (h *Host) leave(id peer.ID) {
 	}
 }
 
-// Request sends req to a peer on protocol name and returns the response,
-// refusing one over maxResponse bytes.
+// Request sends req to a connected peer on protocol name and returns the
+// response, refusing one over maxResponse bytes. It does not dial: a peer
+// that is not connected gets an error. Dialling is left to Connect, the
+// address book and peer exchange, which honour removals; a request made
+// late, after RemovePeer closed the connection, would otherwise open a new
+// one that nothing closes.
 func (h *Host) Request(ctx context.Context, id peer.ID, name string, req []byte, maxResponse int) ([]byte, error) {
 	if _, ok := ctx.Deadline(); !ok {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, DefaultTimeout)
 		defer cancel()
 	}
-	s, err := h.h.NewStream(ctx, id, h.protocolID(name))
+	s, err := h.h.NewStream(network.WithNoDial(ctx, "requests go to connected peers"), id, h.protocolID(name))
 	if err != nil {
 		var unsupported msmux.ErrNotSupported[protocol.ID]
 		if errors.As(err, &unsupported) {

@@ -148,11 +148,15 @@ func (k *child) collect(out *os.File) {
 	defer close(k.outEOF)
 	defer out.Close()
 	sc := bufio.NewScanner(out)
+	ready := false
 	for sc.Scan() {
 		k.mu.Lock()
 		k.lines = append(k.lines, sc.Text())
 		k.mu.Unlock()
-		if sc.Text() == "ready" {
+		// Only the first "ready" counts: a second must not close the
+		// channel again.
+		if sc.Text() == "ready" && !ready {
+			ready = true
 			close(k.ready)
 		}
 	}

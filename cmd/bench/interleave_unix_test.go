@@ -131,3 +131,21 @@ func TestInterleavedConnectEndsWhenAChildHasConnectedEveryBlock(t *testing.T) {
 		}
 	}
 }
+
+func TestAChildThatSaysReadyTwiceIsReadOnce(t *testing.T) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := &child{ready: make(chan struct{}), outEOF: make(chan struct{})}
+	go k.collect(r)
+	if _, err := w.WriteString("ready\n0 1 2 3\nready\n16 5 6 3\n"); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	<-k.outEOF
+	<-k.ready
+	if got := k.output(); len(got) != 3 || got[0] != "0 1 2 3" {
+		t.Errorf("output after the first ready: %q", got)
+	}
+}
